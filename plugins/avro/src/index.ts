@@ -1,0 +1,2 @@
+/** @tributary/avro: Avro serializers (avsc) for Tributary. Filled in by its own issue. */
+export const PACKAGE = '@tributary/avro';

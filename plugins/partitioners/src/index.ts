@@ -1,0 +1,2 @@
+/** @tributary/partitioners: Extra partitioners for Tributary. Filled in by its own issue. */
+export const PACKAGE = '@tributary/partitioners';

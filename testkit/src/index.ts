@@ -1,0 +1,21 @@
+export {
+  type BrokerRequestError,
+  type ClusterOptions,
+  type MockBroker,
+  MockCluster,
+  startCluster,
+  type TopicSpec,
+} from './cluster.js';
+export { TestkitError } from './errors.js';
+export {
+  type ConsumedRecord,
+  type KcatMetadata,
+  type KcatProduceOptions,
+  type KcatRecord,
+  kcatMetadata,
+  kcatProduce,
+  type ReadTopicOptions,
+  readTopic,
+  runKcat,
+} from './kcat.js';
+export { ensureLauncher, LIBRDKAFKA_ENV, LibrdkafkaVersion, librdkafkaFromEnv } from './launcher.js';
