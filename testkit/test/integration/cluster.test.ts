@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -229,4 +229,34 @@ describe('testkit process lifecycle', () => {
       await waitUntil(`launcher ${launcherPid} to exit`, () => !alive(launcherPid));
     });
   }
+
+  it('the tributary-cluster CLI serves a cluster until Ctrl-C, then leaves nothing behind', async () => {
+    const cli = fileURLToPath(new URL('../../src/cli.js', import.meta.url));
+    const child = spawn(process.execPath, [cli, '--brokers', '2', '--topic', 'cli-topic:4'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    let out = '';
+    child.stdout.setEncoding('utf8');
+    const bootstrap = await new Promise<string>((resolve, reject) => {
+      child.stdout.on('data', (chunk: string) => {
+        out += chunk;
+        const line = out.split('\n').find((l) => /^127\.0\.0\.1:\d+,127\.0\.0\.1:\d+$/.test(l));
+        if (line) resolve(line);
+      });
+      void exited.then((code) => reject(new Error(`CLI exited early (${code}): ${out}`)));
+    });
+    const md = await kcatMetadata(bootstrap, 'cli-topic');
+    assert.equal(md.brokers.length, 2);
+    assert.equal(md.topics[0]?.partitions.length, 4);
+
+    const launchers = execFileSync('pgrep', ['-P', String(child.pid)], { encoding: 'utf8' })
+      .trim()
+      .split('\n')
+      .map(Number);
+    assert.equal(launchers.length, 1);
+    child.kill('SIGINT');
+    assert.equal(await exited, 0);
+    await waitUntil('the CLI launcher to exit', () => !alive(launchers[0]!));
+  });
 });
