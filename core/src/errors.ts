@@ -1,0 +1,108 @@
+import { errorCodeInfo, isInvalidMetadataError } from './protocol/error-codes.js';
+
+/**
+ * Tributary's error tree. Every error the library raises or rejects with is a
+ * {@link KafkaClientError}; check kinds with {@link isKafkaClientError} and the
+ * `code` field rather than `instanceof` alone, because two copies of this
+ * package (a duplicated install) have distinct classes but the same brand.
+ *
+ * `retriable` is false unless the error's definition says otherwise: for
+ * broker errors it comes from the error-code table, never from a default.
+ */
+const BRAND = Symbol.for('tributary.KafkaClientError');
+
+export interface KafkaClientErrorOptions {
+  cause?: unknown;
+  retriable?: boolean;
+}
+
+export class KafkaClientError extends Error {
+  /** A stable, machine-readable name of the failure, e.g. `NOT_LEADER_OR_FOLLOWER` or `PROTOCOL_ERROR`. */
+  readonly code: string;
+  /** Whether the same request may succeed if retried (after a metadata refresh, a backoff, a reconnect). */
+  readonly retriable: boolean;
+  readonly [BRAND] = true;
+
+  constructor(code: string, message: string, options: KafkaClientErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.retriable = options.retriable ?? false;
+  }
+}
+
+/** True for any Tributary error, from whichever copy of the package made it. */
+export function isKafkaClientError(err: unknown): err is KafkaClientError {
+  return typeof err === 'object' && err !== null && (err as Record<symbol, unknown>)[BRAND] === true;
+}
+
+/**
+ * Bytes from the peer (or handed to a decoder) that do not follow the
+ * protocol: truncated, a forged length, an impossible value. Names the API,
+ * version, field and byte offset where decoding stopped.
+ */
+export class ProtocolError extends KafkaClientError {
+  readonly api: string | undefined;
+  readonly version: number | undefined;
+  readonly field: string | undefined;
+  readonly offset: number | undefined;
+
+  constructor(
+    message: string,
+    where: { api?: string; version?: number; field?: string; offset?: number } = {},
+    options: KafkaClientErrorOptions = {},
+  ) {
+    const at = [
+      where.api === undefined ? '' : `${where.api}${where.version === undefined ? '' : ` v${where.version}`}`,
+      where.field === undefined ? '' : `field ${where.field}`,
+      where.offset === undefined ? '' : `offset ${where.offset}`,
+    ]
+      .filter(Boolean)
+      .join(', ');
+    super('PROTOCOL_ERROR', at ? `${message} (${at})` : message, options);
+    this.api = where.api;
+    this.version = where.version;
+    this.field = where.field;
+    this.offset = where.offset;
+  }
+}
+
+/** No version of an API is supported by both this client and the broker, or the broker lacks the API. */
+export class UnsupportedVersionError extends KafkaClientError {
+  constructor(message: string, options: KafkaClientErrorOptions = {}) {
+    super('UNSUPPORTED_VERSION', message, options);
+  }
+}
+
+/**
+ * An error code returned by a broker. Its `code` (the error's name), message
+ * and `retriable` flag come from the protocol's error-code table; `detail`
+ * adds what the broker or the request said.
+ */
+export class KafkaProtocolError extends KafkaClientError {
+  readonly errorCode: number;
+
+  constructor(errorCode: number, detail?: string, options: { cause?: unknown } = {}) {
+    const info = errorCodeInfo(errorCode);
+    super(info.name, detail ? `${info.message} (${detail})` : info.message, {
+      ...options,
+      retriable: info.retriable,
+    });
+    this.errorCode = errorCode;
+  }
+}
+
+/** A broker error that means our metadata is stale (leader moved, unknown partition): refresh, then retry. */
+export class InvalidMetadataError extends KafkaProtocolError {}
+
+/** Another producer with the same transactional id has taken over (PRODUCER_FENCED): fatal for this producer. */
+export class ProducerFencedError extends KafkaProtocolError {}
+
+const PRODUCER_FENCED = 90;
+
+/** The error class for a broker error code: the subclass where control flow differs, else KafkaProtocolError. */
+export function kafkaProtocolError(errorCode: number, detail?: string): KafkaProtocolError {
+  if (errorCode === PRODUCER_FENCED) return new ProducerFencedError(errorCode, detail);
+  if (isInvalidMetadataError(errorCode)) return new InvalidMetadataError(errorCode, detail);
+  return new KafkaProtocolError(errorCode, detail);
+}
