@@ -4,6 +4,7 @@ import 'reflect-metadata';
 /**
  * @tributary/core: the Kafka protocol, the network client, the producer
  * pipeline and the DI tokens every adapter and plugin registers under.
- * The modules arrive with their issues; see docs/architecture.md for the map.
+ * See docs/architecture.md for the map.
  */
-export const CORE_PACKAGE = '@tributary/core';
+export * from './errors.js';
+export * from './protocol/index.js';

@@ -140,7 +140,21 @@ export async function readTopic(
   topic: string,
   options: ReadTopicOptions = {},
 ): Promise<ConsumedRecord[]> {
-  const base = ['-C', '-b', bootstrapServers, '-t', topic, '-o', 'beginning', '-e', '-q'];
+  // check.crcs: librdkafka skips CRC verification by default, and catching a
+  // wrong CRC in what we wrote is half the point of reading it back.
+  const base = [
+    '-C',
+    '-b',
+    bootstrapServers,
+    '-t',
+    topic,
+    '-o',
+    'beginning',
+    '-e',
+    '-q',
+    '-X',
+    'check.crcs=true',
+  ];
   if (options.partition !== undefined) base.push('-p', String(options.partition));
   const run = { timeoutMs: options.timeoutMs ?? 60_000 };
 
