@@ -1,5 +1,18 @@
 /**
- * The benchmark harness (issue 9) lives here: Tributary and its peers on one
- * testkit cluster, in one run, reported as ratios. Benchmarks never run as tests.
+ * `npm run bench`: the quick set of micro-benchmarks (hot paths), each in its
+ * own process so one's JIT state does not colour another's. The side-by-side
+ * comparison with the peers arrives with the producer (issue 9). Benchmarks
+ * never run as tests and never fail on timing.
  */
-console.log('No benchmarks yet: the harness lands with the producer. See benchmarks/README.md.');
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const micro = ['crc32c', 'compression', 'record-batch'];
+let failed = 0;
+for (const name of micro) {
+  const script = fileURLToPath(new URL(`./micro/${name}.js`, import.meta.url));
+  console.log(`\n=== ${name} ===`);
+  const run = spawnSync(process.execPath, [script], { stdio: 'inherit' });
+  if (run.status !== 0) failed++;
+}
+process.exitCode = failed ? 1 : 0;
