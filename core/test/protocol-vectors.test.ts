@@ -28,7 +28,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ProtocolError } from '../src/errors.js';
-import type { ApiDescriptor } from '../src/protocol/api.js';
+import type { ApiDescriptor, ResponseInit } from '../src/protocol/api.js';
 import {
   AddOffsetsToTxnApi,
   AddPartitionsToTxnApi,
@@ -115,15 +115,15 @@ function request<Req, Res>(
 function response<Req, Res>(
   api: ApiDescriptor<Req, Res>,
   version: number,
-  msg: Res,
+  msg: ResponseInit<Res>,
   bytes: Buffer,
-  decoded: Res = msg,
+  decoded: ResponseInit<Res> = msg,
 ): void {
   check(
     `${api.name} Response (Version: ${version})`,
     bytes,
-    (w, m: Res) => api.encodeResponse(w, version, m),
-    (r) => api.decodeResponse(r, version),
+    (w, m: ResponseInit<Res>) => api.encodeResponse(w, version, m),
+    (r) => api.decodeResponse(r, version) as ResponseInit<Res>,
     msg,
     decoded,
   );

@@ -15,9 +15,22 @@ export interface ApiDescriptor<Req, Res> {
   readonly flexibleVersion: number;
   encodeRequest(w: Writer, version: number, request: Req): void;
   decodeRequest(r: Reader, version: number): Req;
-  encodeResponse(w: Writer, version: number, response: Res): void;
+  encodeResponse(w: Writer, version: number, response: ResponseInit<Res>): void;
   decodeResponse(r: Reader, version: number): Res;
 }
+
+/**
+ * What a response encoder accepts: any field may be omitted and encodes as
+ * its default. Responses are encoded only by tests and scripted peers; the
+ * decoded type (`Res`) always has every field.
+ */
+export type ResponseInit<T> = T extends Buffer
+  ? T
+  : T extends readonly (infer E)[]
+    ? ResponseInit<E>[]
+    : T extends object
+      ? { [K in keyof T]?: ResponseInit<T[K]> }
+      : T;
 
 export function isFlexible(api: ApiDescriptor<unknown, unknown>, version: number): boolean {
   return api.flexibleVersion >= 0 && version >= api.flexibleVersion;
