@@ -106,3 +106,44 @@ export function kafkaProtocolError(errorCode: number, detail?: string): KafkaPro
   if (isInvalidMetadataError(errorCode)) return new InvalidMetadataError(errorCode, detail);
   return new KafkaProtocolError(errorCode, detail);
 }
+
+/** A connection failed, closed, or could not be established. Retriable: the client reconnects. */
+export class NetworkError extends KafkaClientError {
+  readonly nodeId: number | undefined;
+
+  constructor(message: string, options: { cause?: unknown; nodeId?: number; retriable?: boolean } = {}) {
+    super('NETWORK_ERROR', message, { cause: options.cause, retriable: options.retriable ?? true });
+    this.nodeId = options.nodeId;
+  }
+}
+
+/** No response within `requestTimeoutMs`. The connection is closed; retriable. */
+export class RequestTimeoutError extends KafkaClientError {
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super('REQUEST_TIMED_OUT', message, { ...options, retriable: true });
+  }
+}
+
+/** A client-side wait (for metadata, for buffer memory, for a flush) passed its deadline. */
+export class TimeoutError extends KafkaClientError {
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super('TIMEOUT', message, { ...options, retriable: true });
+  }
+}
+
+/** A configuration value is invalid, unknown, or conflicts with another. Names the key. */
+export class ConfigError extends KafkaClientError {
+  readonly key: string;
+
+  constructor(key: string, message: string) {
+    super('CONFIG_ERROR', `${key}: ${message}`);
+    this.key = key;
+  }
+}
+
+/** An operation is not allowed in the current state (e.g. a closed client). */
+export class IllegalStateError extends KafkaClientError {
+  constructor(message: string) {
+    super('ILLEGAL_STATE', message);
+  }
+}

@@ -1,2 +1,2 @@
-/** @tributary/adapter-node: Node.js TCP and TLS transports for Tributary. Filled in by its own issue. */
-export const PACKAGE = '@tributary/adapter-node';
+/** @tributary/adapter-node: Node.js transports for Tributary. TCP today; TLS arrives with its own issue. */
+export { createTcpTransport } from './tcp-transport.js';

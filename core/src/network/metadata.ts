@@ -1,0 +1,370 @@
+import { EventEmitter } from 'node:events';
+import { IllegalStateError, KafkaProtocolError, kafkaProtocolError, TimeoutError } from '../errors.js';
+import { MetadataApi, type MetadataResponse } from '../protocol/apis/metadata.js';
+import { ErrorCode, errorCodeInfo } from '../protocol/error-codes.js';
+import { type Logger, silentLogger } from './logger.js';
+import type { BrokerAddress, NetworkClient } from './network-client.js';
+
+export interface PartitionMetadata {
+  readonly partition: number;
+  /** -1 when the partition has no leader. */
+  readonly leader: number;
+  readonly leaderEpoch: number;
+  readonly replicas: readonly number[];
+  readonly isr: readonly number[];
+  readonly offline: readonly number[];
+  readonly errorCode: number;
+}
+
+export interface TopicMetadata {
+  readonly name: string;
+  readonly topicId: Buffer;
+  readonly isInternal: boolean;
+  /** Indexed by partition number. */
+  readonly partitions: readonly PartitionMetadata[];
+}
+
+export interface BrokerMetadata extends BrokerAddress {
+  readonly rack: string | null;
+}
+
+/** An immutable snapshot of the cluster, replaced as a whole on each update. */
+export class ClusterView {
+  constructor(
+    readonly brokers: ReadonlyMap<number, BrokerMetadata>,
+    readonly topics: ReadonlyMap<string, TopicMetadata>,
+    /** The latest error per topic that has no metadata (e.g. UNKNOWN_TOPIC_OR_PARTITION). */
+    readonly topicErrors: ReadonlyMap<string, number>,
+    readonly clusterId: string | null,
+    readonly controllerId: number,
+  ) {}
+
+  static readonly empty = new ClusterView(new Map(), new Map(), new Map(), null, -1);
+
+  topic(name: string): TopicMetadata | undefined {
+    return this.topics.get(name);
+  }
+
+  partitionCount(topic: string): number {
+    return this.topics.get(topic)?.partitions.length ?? 0;
+  }
+
+  leaderFor(topic: string, partition: number): number {
+    return this.topics.get(topic)?.partitions[partition]?.leader ?? -1;
+  }
+}
+
+const LEGAL_TOPIC = /^[a-zA-Z0-9._-]+$/;
+const MAX_TOPIC_LENGTH = 249;
+
+/** Throws INVALID_TOPIC_EXCEPTION (not retriable) for a name Kafka would refuse. */
+export function validateTopicName(name: unknown): asserts name is string {
+  const why =
+    typeof name !== 'string'
+      ? 'a topic name must be a string'
+      : name.length === 0
+        ? 'a topic name cannot be empty'
+        : name === '.' || name === '..'
+          ? `"${name}" is not a valid topic name`
+          : name.length > MAX_TOPIC_LENGTH
+            ? `a topic name is at most ${MAX_TOPIC_LENGTH} characters, this one has ${name.length}`
+            : !LEGAL_TOPIC.test(name)
+              ? `topic name ${JSON.stringify(name)} has characters other than ASCII letters, digits, '.', '_' and '-'`
+              : undefined;
+  if (why !== undefined) throw new KafkaProtocolError(ErrorCode.INVALID_TOPIC_EXCEPTION, why);
+}
+
+/** Topic errors that end a wait at once; the others (unknown topic, no leader yet) are retried until the deadline. */
+function fatalTopicError(code: number): boolean {
+  return code === ErrorCode.INVALID_TOPIC_EXCEPTION || code === ErrorCode.TOPIC_AUTHORIZATION_FAILED;
+}
+
+export interface MetadataConfig {
+  metadataMaxAgeMs: number;
+  retryBackoffMs: number;
+  retryBackoffMaxMs: number;
+  /** Ask brokers to create unknown topics (the Java producer's allow.auto.create.topics, default true). */
+  allowAutoTopicCreation: boolean;
+}
+
+interface Waiter {
+  topic: string;
+  deadline: number;
+  maxBlockMs: number;
+  resolve: (t: TopicMetadata) => void;
+  reject: (err: Error) => void;
+}
+
+/**
+ * The client's view of the cluster and what keeps it fresh: an update is
+ * sent (to the least loaded node) when asked for — an unknown topic, a
+ * leader error, a lost leader — and at least every `metadataMaxAgeMs`.
+ * Failed updates back off exponentially. A response carrying a partition
+ * with an older leader epoch than the one known is stale for that partition
+ * and ignored. One timer serves refreshes, retries and wait deadlines.
+ */
+export class Metadata extends EventEmitter<{ update: [ClusterView] }> {
+  readonly #client: NetworkClient;
+  readonly #config: MetadataConfig;
+  readonly #log: Logger;
+  #cluster = ClusterView.empty;
+  readonly #interest = new Set<string>();
+  #waiters: Waiter[] = [];
+  #updateRequested = true;
+  #inProgress = false;
+  #failures = 0;
+  #lastSuccess = 0;
+  #nextAttemptAt = 0;
+  #timer: NodeJS.Timeout | undefined;
+  #closed = false;
+  /** How many updates have been applied. */
+  updates = 0;
+
+  constructor(client: NetworkClient, config: MetadataConfig, logger: Logger = silentLogger) {
+    super();
+    this.#client = client;
+    this.#config = config;
+    this.#log = logger;
+  }
+
+  get cluster(): ClusterView {
+    return this.#cluster;
+  }
+
+  /** Topics included in every update. */
+  get topics(): ReadonlySet<string> {
+    return this.#interest;
+  }
+
+  /** Asks for an update as soon as possible (coalesced with one already under way). */
+  requestUpdate(): void {
+    this.#updateRequested = true;
+    this.#schedule();
+  }
+
+  /** Adds a topic to every update from now on. */
+  add(topic: string): void {
+    validateTopicName(topic);
+    if (!this.#interest.has(topic)) {
+      this.#interest.add(topic);
+      this.requestUpdate();
+    }
+  }
+
+  /**
+   * Resolves with the topic's metadata once it has partitions, fetching it if
+   * needed; waits at most `maxBlockMs`. An invalid name rejects at once; an
+   * unknown topic is retried until the deadline, then rejects with a
+   * TimeoutError naming the topic and the last error.
+   */
+  waitOnMetadata(topic: string, maxBlockMs: number): Promise<TopicMetadata> {
+    try {
+      validateTopicName(topic);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    if (this.#closed) return Promise.reject(new IllegalStateError('metadata is closed'));
+    const known = this.#cluster.topics.get(topic);
+    if (known && known.partitions.length > 0) return Promise.resolve(known);
+    return new Promise((resolve, reject) => {
+      this.#waiters.push({ topic, deadline: Date.now() + maxBlockMs, maxBlockMs, resolve, reject });
+      if (!this.#interest.has(topic)) this.#interest.add(topic);
+      this.requestUpdate();
+    });
+  }
+
+  /** Applies a Metadata response (exposed for tests of the merge rules). */
+  update(response: MetadataResponse): ClusterView {
+    const brokers = new Map<number, BrokerMetadata>();
+    for (const b of response.brokers)
+      brokers.set(b.nodeId, { nodeId: b.nodeId, host: b.host, port: b.port, rack: b.rack });
+    const topics = new Map(this.#cluster.topics);
+    const topicErrors = new Map(this.#cluster.topicErrors);
+    for (const t of response.topics) {
+      if (t.name === null) continue;
+      if (t.errorCode !== ErrorCode.NONE) {
+        topicErrors.set(t.name, t.errorCode);
+        topics.delete(t.name);
+        continue;
+      }
+      topicErrors.delete(t.name);
+      const previous = topics.get(t.name);
+      const sameTopic =
+        previous !== undefined &&
+        (isZero(previous.topicId) || isZero(t.topicId) || previous.topicId.equals(t.topicId));
+      const partitions: PartitionMetadata[] = [];
+      for (const p of t.partitions) {
+        const fresh: PartitionMetadata = {
+          partition: p.partitionIndex,
+          leader: p.leaderId,
+          leaderEpoch: p.leaderEpoch,
+          replicas: p.replicaNodes,
+          isr: p.isrNodes,
+          offline: p.offlineReplicas,
+          errorCode: p.errorCode,
+        };
+        const old = sameTopic ? previous?.partitions[p.partitionIndex] : undefined;
+        // A lower leader epoch than we know means this broker's view is older: keep ours.
+        partitions[p.partitionIndex] =
+          old && old.leaderEpoch >= 0 && fresh.leaderEpoch >= 0 && fresh.leaderEpoch < old.leaderEpoch
+            ? old
+            : fresh;
+      }
+      for (let i = 0; i < partitions.length; i++) {
+        if (partitions[i] === undefined) {
+          partitions[i] = {
+            partition: i,
+            leader: -1,
+            leaderEpoch: -1,
+            replicas: [],
+            isr: [],
+            offline: [],
+            errorCode: ErrorCode.LEADER_NOT_AVAILABLE,
+          };
+        }
+      }
+      topics.set(t.name, { name: t.name, topicId: t.topicId, isInternal: t.isInternal, partitions });
+    }
+    this.#cluster = new ClusterView(brokers, topics, topicErrors, response.clusterId, response.controllerId);
+    this.updates++;
+    return this.#cluster;
+  }
+
+  close(): void {
+    this.#closed = true;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    const err = new IllegalStateError('metadata was closed');
+    for (const w of this.#waiters.splice(0)) w.reject(err);
+  }
+
+  // ---------------------------------------------------------------------------
+
+  #schedule(): void {
+    if (this.#closed) return;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    const now = Date.now();
+    let next = this.#lastSuccess + this.#config.metadataMaxAgeMs;
+    if (this.#updateRequested) next = Math.min(next, this.#nextAttemptAt);
+    for (const w of this.#waiters) next = Math.min(next, w.deadline);
+    if (this.#inProgress) {
+      // The response re-schedules; only wait deadlines matter meanwhile.
+      next = Math.min(...this.#waiters.map((w) => w.deadline), Number.POSITIVE_INFINITY);
+      if (next === Number.POSITIVE_INFINITY) return;
+    }
+    this.#timer = setTimeout(() => this.#tick(), Math.max(0, next - now));
+    if (this.#waiters.length === 0) this.#timer.unref();
+  }
+
+  #tick(): void {
+    this.#timer = undefined;
+    const now = Date.now();
+    this.#expireWaiters(now);
+    if (
+      !this.#inProgress &&
+      (this.#updateRequested || now >= this.#lastSuccess + this.#config.metadataMaxAgeMs)
+    ) {
+      if (now >= this.#nextAttemptAt) void this.#sendUpdate();
+    }
+    this.#schedule();
+  }
+
+  async #sendUpdate(): Promise<void> {
+    const nodeId = this.#client.leastLoadedNode();
+    if (nodeId === undefined) {
+      this.#fail(new Error('no broker is reachable'));
+      return;
+    }
+    this.#inProgress = true;
+    this.#updateRequested = false;
+    const topics = [...this.#interest].map((name) => ({ name, topicId: undefined }));
+    try {
+      const response = await this.#client.request(
+        nodeId,
+        MetadataApi,
+        {
+          topics,
+          allowAutoTopicCreation: this.#config.allowAutoTopicCreation,
+          includeTopicAuthorizedOperations: false,
+        },
+        { failFast: true },
+      );
+      this.#inProgress = false;
+      if (this.#closed) return;
+      if (response.errorCode !== undefined && response.errorCode !== ErrorCode.NONE) {
+        throw kafkaProtocolError(response.errorCode, `Metadata from node ${nodeId}`);
+      }
+      const cluster = this.update(response);
+      this.#client.setBrokers([...cluster.brokers.values()]);
+      this.#failures = 0;
+      this.#lastSuccess = Date.now();
+      this.#nextAttemptAt = 0;
+      if (this.#log.debugEnabled) {
+        this.#log.debug('metadata updated', {
+          nodeId,
+          brokers: cluster.brokers.size,
+          topics: cluster.topics.size,
+        });
+      }
+      this.emit('update', cluster);
+      this.#settleWaiters();
+    } catch (err) {
+      this.#inProgress = false;
+      if (this.#closed) return;
+      this.#fail(err as Error);
+    }
+    this.#schedule();
+  }
+
+  #fail(err: Error): void {
+    this.#failures++;
+    this.#updateRequested = true;
+    const backoff = Math.min(
+      this.#config.retryBackoffMs * 2 ** Math.min(this.#failures - 1, 30),
+      this.#config.retryBackoffMaxMs,
+    );
+    this.#nextAttemptAt = Date.now() + Math.round(backoff * (0.8 + Math.random() * 0.4));
+    if (this.#log.infoEnabled)
+      this.#log.info('metadata update failed; will retry', { error: err.message, failures: this.#failures });
+    this.#schedule();
+  }
+
+  #settleWaiters(): void {
+    let retry = false;
+    this.#waiters = this.#waiters.filter((w) => {
+      const t = this.#cluster.topics.get(w.topic);
+      if (t && t.partitions.length > 0) {
+        w.resolve(t);
+        return false;
+      }
+      const code = this.#cluster.topicErrors.get(w.topic);
+      if (code !== undefined && fatalTopicError(code)) {
+        w.reject(kafkaProtocolError(code, `topic ${w.topic}`));
+        return false;
+      }
+      retry = true;
+      return true;
+    });
+    if (retry) {
+      // Unknown topic or no leader yet: ask again after the retry backoff.
+      this.#updateRequested = true;
+      this.#nextAttemptAt = Date.now() + this.#config.retryBackoffMs;
+    }
+  }
+
+  #expireWaiters(now: number): void {
+    this.#waiters = this.#waiters.filter((w) => {
+      if (w.deadline > now) return true;
+      const code = this.#cluster.topicErrors.get(w.topic);
+      const last = code === undefined ? '' : ` (last error: ${errorCodeInfo(code).name})`;
+      w.reject(new TimeoutError(`topic ${w.topic} not present in metadata after ${w.maxBlockMs} ms${last}`));
+      return false;
+    });
+  }
+}
+
+function isZero(id: Buffer): boolean {
+  for (let i = 0; i < id.length; i++) if (id[i] !== 0) return false;
+  return true;
+}

@@ -1,0 +1,54 @@
+/**
+ * The transport seam: what an adapter (Node TCP/TLS, Bun) implements. A
+ * transport only moves bytes: connect, write with back-pressure, deliver
+ * reads, close. Framing, correlation ids, versions and authentication live in
+ * core, so every transport behaves the same.
+ *
+ * Contract, which the adapters' tests check:
+ * - `createTransport` never throws for a connection failure: it reports it
+ *   through `onClose(error)`.
+ * - `onConnect` fires once, before any `onData`; a failed connect goes
+ *   straight to `onClose(error)` with no `onConnect`.
+ * - `onClose` fires exactly once, last, whatever ended the connection (peer
+ *   close, error, connect timeout, `destroy()`); no callback after it.
+ * - `write` queues the whole buffer (a partial OS write is the adapter's
+ *   business) and returns false when the transport's buffer is past its high
+ *   water mark; `onDrain` then fires once it has emptied.
+ * - Callbacks are never invoked synchronously from `createTransport`,
+ *   `write` or `destroy`.
+ * - The chunk passed to `onData` is valid only during the call: the adapter
+ *   may reuse its memory for the next read (the channel copies what it keeps).
+ * - `createTransport` throws only for a programming error (e.g. TLS options
+ *   given to a plaintext factory); a bad address is a connection failure.
+ * - Writes before `onConnect` are queued; `write` after close returns false
+ *   and no `onDrain` follows. Handlers do not throw (core catches its own).
+ */
+export interface TransportHandler {
+  onConnect(): void;
+  onData(chunk: Buffer): void;
+  onDrain(): void;
+  onClose(error: Error | undefined): void;
+}
+
+export interface TransportOptions {
+  host: string;
+  port: number;
+  /** Abort the connection attempt after this long (socket.connection.setup.timeout.ms). */
+  connectTimeoutMs: number;
+  /** SO_SNDBUF hint in bytes (send.buffer.bytes); -1 leaves the OS default. */
+  sendBufferBytes: number;
+  /** SO_RCVBUF hint in bytes (receive.buffer.bytes); -1 leaves the OS default. */
+  receiveBufferBytes: number;
+  /** TLS settings, for transports that speak TLS; undefined means plaintext. */
+  tls?: Record<string, unknown> | undefined;
+}
+
+export interface Transport {
+  /** Queues `data`; false means "past the high water mark, wait for onDrain". */
+  write(data: Buffer): boolean;
+  /** Closes the connection at once; `onClose` follows (with `error` if given). */
+  destroy(error?: Error): void;
+}
+
+/** Creates one connection. Registered under the `TRANSPORT_FACTORY` token; users may wrap it (proxies, tests). */
+export type TransportFactory = (options: TransportOptions, handler: TransportHandler) => Transport;
