@@ -32,3 +32,4 @@ export {
 export { type Selectable, Selector, type SelectorListener } from './network/selector.js';
 export type { Transport, TransportFactory, TransportHandler, TransportOptions } from './network/transport.js';
 export * from './protocol/index.js';
+export { LOGGER, SELECTABLE, TRANSPORT_FACTORY } from './tokens.js';

@@ -125,7 +125,13 @@ export class Metadata extends EventEmitter<{ update: [ClusterView] }> {
     this.#client = client;
     this.#config = config;
     this.#log = logger;
+    // A broker we did not disconnect from may have lost its leaderships: look again.
+    client.on('disconnect', this.#onDisconnect);
   }
+
+  readonly #onDisconnect = (e: { nodeId: number; byClient: boolean }) => {
+    if (!e.byClient && this.#cluster.brokers.has(e.nodeId)) this.requestUpdate();
+  };
 
   get cluster(): ClusterView {
     return this.#cluster;
@@ -232,6 +238,7 @@ export class Metadata extends EventEmitter<{ update: [ClusterView] }> {
 
   close(): void {
     this.#closed = true;
+    this.#client.off('disconnect', this.#onDisconnect);
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = undefined;
     const err = new IllegalStateError('metadata was closed');

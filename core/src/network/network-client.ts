@@ -52,7 +52,8 @@ export interface RequestOptions {
 export interface NetworkClientEvents {
   connect: [{ nodeId: number; host: string; port: number }];
   ready: [{ nodeId: number; versions: BrokerApiVersions }];
-  disconnect: [{ nodeId: number; error: Error | undefined }];
+  /** `byClient`: we closed it (timeout, idle, protocol error, close()); otherwise the broker or the network did. */
+  disconnect: [{ nodeId: number; error: Error | undefined; byClient: boolean }];
   requestTimeout: [{ nodeId: number; api: string; correlationId: number; timeoutMs: number }];
 }
 
@@ -602,9 +603,10 @@ export class NetworkClient extends EventEmitter<NetworkClientEvents> implements 
     this.#byConnection.delete(connectionId);
     const node = this.#nodes.get(nodeId);
     if (!node || node.connectionId !== connectionId) {
-      this.emit('disconnect', { nodeId, error });
+      this.emit('disconnect', { nodeId, error, byClient: true });
       return;
     }
+    const byClient = node.closeReason !== undefined;
     const reachedBroker = node.state !== ConnectionState.Connecting;
     node.state = ConnectionState.Disconnected;
     node.versions = undefined;
@@ -640,7 +642,7 @@ export class NetworkClient extends EventEmitter<NetworkClientEvents> implements 
       node.nextConnectAt = Date.now() + jitter(backoff);
     }
     if (this.#log.infoEnabled) this.#log.info('disconnected', { nodeId, error: error?.message });
-    this.emit('disconnect', { nodeId, error: error ?? undefined });
+    this.emit('disconnect', { nodeId, error: error ?? undefined, byClient });
     if (this.#closed) return;
     if (node.pending.length > 0) this.#maybeConnect(node);
     this.#rearm();

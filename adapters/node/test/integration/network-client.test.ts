@@ -209,6 +209,28 @@ describe(`network client against the mock cluster (librdkafka ${leg})`, () => {
     md.close();
   });
 
+  it('refreshes metadata when a broker drops its connections', async () => {
+    const c = track(client(cluster.bootstrapServers));
+    const md = new Metadata(c, {
+      metadataMaxAgeMs: 300_000,
+      retryBackoffMs: 50,
+      retryBackoffMaxMs: 500,
+      allowAutoTopicCreation: false,
+    });
+    const leader = (await md.waitOnMetadata('net', 5000)).partitions[0]!.leader;
+    await c.awaitReady(leader);
+    const updates = md.updates;
+    const refreshed = new Promise((resolve) => md.once('update', resolve));
+    // A background refresh nobody awaits does not hold the process open (by
+    // design); this test holds it open while it watches for the update.
+    const hold = setInterval(() => {}, 1000);
+    await cluster.setBrokerDown(leader);
+    await refreshed;
+    clearInterval(hold);
+    assert.equal(md.updates, updates + 1);
+    md.close();
+  });
+
   it('rejects an invalid topic name at once and an unknown topic at its deadline', async () => {
     const c = track(client(cluster.bootstrapServers));
     const md = new Metadata(c, {
