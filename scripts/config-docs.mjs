@@ -8,7 +8,10 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const core = await import(join(root, 'core', 'dist', 'src', 'index.js'));
-const groups = [['Network client', core.networkConfigDefs]];
+const groups = [
+  ['Producer', core.producerConfigDefs],
+  ['Network client (shared by the producer)', core.networkConfigDefs],
+];
 
 const fmt = (v) => (v === undefined ? '(required)' : `\`${JSON.stringify(v)}\``);
 const lines = [

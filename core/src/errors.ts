@@ -147,3 +147,31 @@ export class IllegalStateError extends KafkaClientError {
     super('ILLEGAL_STATE', message);
   }
 }
+
+/** `bufferMemory` stayed exhausted for `maxBlockMs`: the record was not accepted. */
+export class BufferExhaustedError extends KafkaClientError {
+  constructor(message: string) {
+    super('BUFFER_EXHAUSTED', message, { retriable: true });
+  }
+}
+
+/** A record larger than `maxRequestSize` or `bufferMemory` can never be sent. */
+export class RecordTooLargeError extends KafkaClientError {
+  constructor(message: string) {
+    super('RECORD_TOO_LARGE', message);
+  }
+}
+
+/** A serializer threw or returned something that is not bytes. Names the topic and the serializer. */
+export class SerializationError extends KafkaClientError {
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super('SERIALIZATION_ERROR', message, options);
+  }
+}
+
+/** A record was neither acknowledged nor definitively failed within `deliveryTimeoutMs`. */
+export class DeliveryTimeoutError extends KafkaClientError {
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super('DELIVERY_TIMEOUT', message, { ...options, retriable: true });
+  }
+}

@@ -3,6 +3,13 @@ import 'reflect-metadata';
 
 export { type ConfigDef, type ConfigDefs, resolveConfig } from './config/config.js';
 export { type NetworkConfig, type NetworkConfigInput, networkConfigDefs } from './config/network-config.js';
+export {
+  acksValue,
+  type ProducerConfig,
+  type ProducerConfigInput,
+  producerConfigDefs,
+  resolveProducerConfig,
+} from './config/producer-config.js';
 /**
  * @tributary/core: the Kafka protocol, the network client, the producer
  * pipeline and the DI tokens every adapter and plugin registers under.
@@ -31,5 +38,47 @@ export {
 } from './network/network-client.js';
 export { type Selectable, Selector, type SelectorListener } from './network/selector.js';
 export type { Transport, TransportFactory, TransportHandler, TransportOptions } from './network/transport.js';
+export { DefaultBufferPool } from './producer/buffer-pool.js';
+export { type CreateProducerOptions, createProducer } from './producer/create-producer.js';
+export { ProducerInterceptors } from './producer/interceptors.js';
+export { KafkaProducer, type ProducerMetrics } from './producer/kafka-producer.js';
+export {
+  BuiltInPartitioner,
+  DefaultPartitioner,
+  murmur2,
+  partitionForKey,
+  toPositive,
+} from './producer/partitioner.js';
+export {
+  BytesSerializer,
+  DefaultSerializer,
+  JsonSerializer,
+  StringSerializer,
+} from './producer/serializers.js';
+export {
+  type BatchDrained,
+  type ProduceResponseEvent,
+  produceFrom,
+  type RecordAccepted,
+} from './producer/streams.js';
+export type {
+  BufferPool,
+  HeaderValue,
+  Interceptor,
+  Partitioner,
+  ProducerRecord,
+  RecordHeaders,
+  RecordMetadata,
+  Serializer,
+} from './producer/types.js';
 export * from './protocol/index.js';
-export { LOGGER, SELECTABLE, TRANSPORT_FACTORY } from './tokens.js';
+export {
+  BUFFER_POOL,
+  INTERCEPTOR,
+  KEY_SERIALIZER,
+  LOGGER,
+  PARTITIONER,
+  SELECTABLE,
+  TRANSPORT_FACTORY,
+  VALUE_SERIALIZER,
+} from './tokens.js';

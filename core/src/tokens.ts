@@ -2,6 +2,7 @@ import type { InjectionToken } from 'tsyringe';
 import type { Logger } from './network/logger.js';
 import type { Selectable } from './network/selector.js';
 import type { TransportFactory } from './network/transport.js';
+import type { BufferPool, Interceptor, Partitioner, Serializer } from './producer/types.js';
 
 /**
  * Every DI token of core, in one place. A user swaps a seam by registering
@@ -19,3 +20,18 @@ export const SELECTABLE: InjectionToken<Selectable> = Symbol('tributary.Selectab
 
 /** Where the client logs. Default: silent. */
 export const LOGGER: InjectionToken<Logger> = Symbol('tributary.Logger');
+
+/** Chooses partitions. Default: `DefaultPartitioner` (murmur2 for keys, sticky otherwise). */
+export const PARTITIONER: InjectionToken<Partitioner> = Symbol('tributary.Partitioner');
+
+/** Serializes keys. Default: bytes (Buffer/Uint8Array) or UTF-8 for strings. */
+export const KEY_SERIALIZER: InjectionToken<Serializer> = Symbol('tributary.KeySerializer');
+
+/** Serializes values. Default: bytes (Buffer/Uint8Array) or UTF-8 for strings. */
+export const VALUE_SERIALIZER: InjectionToken<Serializer> = Symbol('tributary.ValueSerializer');
+
+/** Interceptors, in registration order (register several under the same token). */
+export const INTERCEPTOR: InjectionToken<Interceptor> = Symbol('tributary.Interceptor');
+
+/** Memory for record batches. Default: `DefaultBufferPool` of bufferMemory bytes in batchSize buffers. */
+export const BUFFER_POOL: InjectionToken<BufferPool> = Symbol('tributary.BufferPool');

@@ -116,6 +116,9 @@ export class Metadata extends EventEmitter<{ update: [ClusterView] }> {
   #lastSuccess = 0;
   #nextAttemptAt = 0;
   #timer: NodeJS.Timeout | undefined;
+  #timerAt = Number.POSITIVE_INFINITY;
+  /** The earliest deadline among the waiters (kept as waiters come and go). */
+  #minDeadline = Number.POSITIVE_INFINITY;
   #closed = false;
   /** How many updates have been applied. */
   updates = 0;
@@ -173,7 +176,9 @@ export class Metadata extends EventEmitter<{ update: [ClusterView] }> {
     const known = this.#cluster.topics.get(topic);
     if (known && known.partitions.length > 0) return Promise.resolve(known);
     return new Promise((resolve, reject) => {
-      this.#waiters.push({ topic, deadline: Date.now() + maxBlockMs, maxBlockMs, resolve, reject });
+      const deadline = Date.now() + maxBlockMs;
+      this.#waiters.push({ topic, deadline, maxBlockMs, resolve, reject });
+      if (deadline < this.#minDeadline) this.#minDeadline = deadline;
       if (!this.#interest.has(topic)) this.#interest.add(topic);
       this.requestUpdate();
     });
@@ -243,29 +248,42 @@ export class Metadata extends EventEmitter<{ update: [ClusterView] }> {
     this.#timer = undefined;
     const err = new IllegalStateError('metadata was closed');
     for (const w of this.#waiters.splice(0)) w.reject(err);
+    this.#minDeadline = Number.POSITIVE_INFINITY;
   }
 
   // ---------------------------------------------------------------------------
 
+  /**
+   * Arms the one timer for the nearest of: a requested update (after its
+   * backoff), the periodic refresh, the earliest wait deadline. Re-arms only
+   * when that moves earlier, so a burst of waits costs O(1) each.
+   */
   #schedule(): void {
     if (this.#closed) return;
+    const now = Date.now();
+    let next = this.#inProgress
+      ? Number.POSITIVE_INFINITY
+      : this.#lastSuccess + this.#config.metadataMaxAgeMs;
+    if (this.#updateRequested && !this.#inProgress) next = Math.min(next, Math.max(now, this.#nextAttemptAt));
+    next = Math.min(next, this.#minDeadline);
+    if (this.#timer && this.#timerAt <= next) {
+      if (this.#waiters.length > 0) this.#timer.ref();
+      return;
+    }
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = undefined;
-    const now = Date.now();
-    let next = this.#lastSuccess + this.#config.metadataMaxAgeMs;
-    if (this.#updateRequested) next = Math.min(next, this.#nextAttemptAt);
-    for (const w of this.#waiters) next = Math.min(next, w.deadline);
-    if (this.#inProgress) {
-      // The response re-schedules; only wait deadlines matter meanwhile.
-      next = Math.min(...this.#waiters.map((w) => w.deadline), Number.POSITIVE_INFINITY);
-      if (next === Number.POSITIVE_INFINITY) return;
-    }
-    this.#timer = setTimeout(() => this.#tick(), Math.max(0, next - now));
+    this.#timerAt = next;
+    if (!Number.isFinite(next)) return;
+    this.#timer = setTimeout(this.#onTick, Math.max(0, next - now));
+    // Someone waiting keeps the process alive; a background refresh does not.
     if (this.#waiters.length === 0) this.#timer.unref();
   }
 
+  readonly #onTick = () => this.#tick();
+
   #tick(): void {
     this.#timer = undefined;
+    this.#timerAt = Number.POSITIVE_INFINITY;
     const now = Date.now();
     this.#expireWaiters(now);
     if (
@@ -353,6 +371,7 @@ export class Metadata extends EventEmitter<{ update: [ClusterView] }> {
       retry = true;
       return true;
     });
+    this.#recomputeMinDeadline();
     if (retry) {
       // Unknown topic or no leader yet: ask again after the retry backoff.
       this.#updateRequested = true;
@@ -368,6 +387,13 @@ export class Metadata extends EventEmitter<{ update: [ClusterView] }> {
       w.reject(new TimeoutError(`topic ${w.topic} not present in metadata after ${w.maxBlockMs} ms${last}`));
       return false;
     });
+    this.#recomputeMinDeadline();
+  }
+
+  #recomputeMinDeadline(): void {
+    let min = Number.POSITIVE_INFINITY;
+    for (const w of this.#waiters) if (w.deadline < min) min = w.deadline;
+    this.#minDeadline = min;
   }
 }
 

@@ -1,2 +1,7 @@
-/** @tributary/partitioners: Extra partitioners for Tributary. Filled in by its own issue. */
-export const PACKAGE = '@tributary/partitioners';
+/**
+ * @tributary/partitioners: partitioners beyond core's Java-compatible
+ * default. Register one under core's `PARTITIONER` token.
+ */
+export { ConsistentHashPartitioner } from './consistent-hash-partitioner.js';
+export { jumpHash } from './jump-hash.js';
+export { RoundRobinPartitioner } from './round-robin-partitioner.js';

@@ -1,0 +1,129 @@
+import { type DependencyContainer, type InjectionToken, container as rootContainer } from 'tsyringe';
+import { type ProducerConfigInput, resolveProducerConfig } from '../config/producer-config.js';
+import { type Logger, silentLogger } from '../network/logger.js';
+import { Metadata } from '../network/metadata.js';
+import { NetworkClient } from '../network/network-client.js';
+import { Selector } from '../network/selector.js';
+import type { TransportFactory } from '../network/transport.js';
+import { CompressionType } from '../protocol/compression/index.js';
+import {
+  BUFFER_POOL,
+  INTERCEPTOR,
+  KEY_SERIALIZER,
+  LOGGER,
+  PARTITIONER,
+  SELECTABLE,
+  TRANSPORT_FACTORY,
+  VALUE_SERIALIZER,
+} from '../tokens.js';
+import { DefaultBufferPool } from './buffer-pool.js';
+import { ProducerInterceptors } from './interceptors.js';
+import { KafkaProducer, type ProducerCounters } from './kafka-producer.js';
+import { DefaultPartitioner } from './partitioner.js';
+import { RecordAccumulator } from './record-accumulator.js';
+import { Sender } from './sender.js';
+import { DefaultSerializer } from './serializers.js';
+import { ProducerStreams } from './streams.js';
+import type { Interceptor, Serializer } from './types.js';
+
+export interface CreateProducerOptions {
+  /** A container with your registrations (any token); the producer resolves from a child of it. */
+  container?: DependencyContainer;
+  /** The transport to use (same as registering TRANSPORT_FACTORY). Default: the adapter for this runtime. */
+  transport?: TransportFactory;
+  /** Same as registering LOGGER. Default: silent. */
+  logger?: Logger;
+}
+
+/**
+ * The composition root. Creates a child container per producer, resolves
+ * every seam once (a registered implementation wins over the default), awaits
+ * the serializers' `prepare()`, and wires the parts. Nothing is resolved
+ * after this returns.
+ */
+export async function createProducer<K = unknown, V = unknown>(
+  input: ProducerConfigInput,
+  options: CreateProducerOptions = {},
+): Promise<KafkaProducer<K, V>> {
+  const config = resolveProducerConfig(input);
+  const c = (options.container ?? rootContainer).createChildContainer();
+  const pick = <T>(token: InjectionToken<T>, fallback: () => T): T =>
+    c.isRegistered(token, true) ? c.resolve(token) : fallback();
+
+  const logger = options.logger ?? pick(LOGGER, () => silentLogger);
+  const transport =
+    options.transport ??
+    (c.isRegistered(TRANSPORT_FACTORY, true) ? c.resolve(TRANSPORT_FACTORY) : await runtimeTransport());
+  const selector = pick(SELECTABLE, () => new Selector(transport, config.maxResponseBytes));
+  const pool = pick(BUFFER_POOL, () => new DefaultBufferPool(config.bufferMemory, config.batchSize));
+  const partitioner = pick(PARTITIONER, () => new DefaultPartitioner(config.partitionerIgnoreKeys));
+  const keySerializer = pick(KEY_SERIALIZER, () => new DefaultSerializer()) as Serializer<K>;
+  const valueSerializer = pick(VALUE_SERIALIZER, () => new DefaultSerializer()) as Serializer<V>;
+  const interceptors = (c.isRegistered(INTERCEPTOR, true) ? c.resolveAll(INTERCEPTOR) : []) as Interceptor<
+    K,
+    V
+  >[];
+  await keySerializer.prepare?.();
+  if ((valueSerializer as Serializer) !== (keySerializer as Serializer)) await valueSerializer.prepare?.();
+
+  const client = new NetworkClient(config, selector, { logger });
+  const metadata = new Metadata(
+    client,
+    {
+      metadataMaxAgeMs: config.metadataMaxAgeMs,
+      retryBackoffMs: config.retryBackoffMs,
+      retryBackoffMaxMs: config.retryBackoffMaxMs,
+      allowAutoTopicCreation: config.allowAutoCreateTopics,
+    },
+    logger,
+  );
+  const accumulator = new RecordAccumulator(
+    {
+      batchSize: Math.max(config.batchSize, 128),
+      lingerMs: config.lingerMs,
+      deliveryTimeoutMs: config.deliveryTimeoutMs,
+      retryBackoffMs: config.retryBackoffMs,
+      retryBackoffMaxMs: config.retryBackoffMaxMs,
+      compression: CompressionType[config.compressionType],
+      adaptivePartitioning: config.partitionerAdaptivePartitioningEnable,
+      partitionAvailabilityTimeoutMs: config.partitionerAvailabilityTimeoutMs,
+    },
+    pool,
+  );
+  const streams = new ProducerStreams();
+  const counters: ProducerCounters = { sent: 0, failed: 0 };
+  const sender = new Sender(config, accumulator, client, metadata, streams, logger, counters);
+  return new KafkaProducer<K, V>({
+    config,
+    client,
+    metadata,
+    accumulator,
+    sender,
+    pool,
+    partitioner,
+    keySerializer,
+    valueSerializer,
+    interceptors: new ProducerInterceptors<K, V>(interceptors, logger),
+    streams,
+    logger,
+    counters,
+  });
+}
+
+/**
+ * The transport adapter for the runtime: @tributary/adapter-node on Node (and
+ * on Bun until its own adapter lands: Bun implements node:net). Imported
+ * lazily so core has no hard dependency on any adapter.
+ */
+async function runtimeTransport(): Promise<TransportFactory> {
+  const specifier = '@tributary/adapter-node';
+  try {
+    const mod = (await import(specifier)) as { createTcpTransport: TransportFactory };
+    return mod.createTcpTransport;
+  } catch (cause) {
+    throw new Error(
+      `no transport: install ${specifier} or pass options.transport / register TRANSPORT_FACTORY`,
+      { cause },
+    );
+  }
+}

@@ -1,0 +1,406 @@
+import type { ProducerConfig } from '../config/producer-config.js';
+import { IllegalStateError, KafkaClientError, RecordTooLargeError } from '../errors.js';
+import type { Logger } from '../network/logger.js';
+import type { Metadata, PartitionMetadata, TopicMetadata } from '../network/metadata.js';
+import type { NetworkClient } from '../network/network-client.js';
+import { estimateSizeInBytesUpperBound, type RecordHeader } from '../protocol/record-batch.js';
+import type { ProducerInterceptors } from './interceptors.js';
+import { AppendResult, type RecordAccumulator } from './record-accumulator.js';
+import type { Sender } from './sender.js';
+import { serializeOrThrow } from './serializers.js';
+import type { ProducerStreams } from './streams.js';
+import type {
+  BufferPool,
+  Partitioner,
+  ProducerRecord,
+  RecordHeaders,
+  RecordMetadata,
+  Serializer,
+} from './types.js';
+
+export interface ProducerParts<K, V> {
+  config: Readonly<ProducerConfig>;
+  client: NetworkClient;
+  metadata: Metadata;
+  accumulator: RecordAccumulator;
+  sender: Sender;
+  pool: BufferPool;
+  partitioner: Partitioner;
+  keySerializer: Serializer<K>;
+  valueSerializer: Serializer<V>;
+  interceptors: ProducerInterceptors<K, V>;
+  streams: ProducerStreams;
+  logger: Logger;
+  counters: ProducerCounters;
+}
+
+/** Counted per batch by the sender, and per record for failures before a batch. */
+export interface ProducerCounters {
+  sent: number;
+  failed: number;
+}
+
+export interface ProducerMetrics {
+  recordsSent: number;
+  recordsFailed: number;
+  bufferAvailableBytes: number;
+  bufferTotalBytes: number;
+  bufferPoolWaiters: number;
+  batchesIncomplete: number;
+  batchesInFlight: number;
+}
+
+const EMPTY_HEADERS: RecordHeader[] = [];
+
+/**
+ * A Kafka producer. Obtain one with `createProducer`; it only wires and
+ * delegates: the accumulator holds batches, the sender ships them, the
+ * network client talks to brokers.
+ *
+ * `send` returns a promise per record that always settles: with the record's
+ * metadata once acknowledged, or with a typed error (the producer is closed,
+ * serialization failed, the record is too large, metadata or memory did not
+ * come within maxBlockMs, the broker refused it, deliveryTimeoutMs passed).
+ */
+export class KafkaProducer<K = unknown, V = unknown> {
+  readonly #p: ProducerParts<K, V>;
+  readonly #maxRequestSize: number;
+  readonly #bufferMemory: number;
+  readonly #batchSize: number;
+  readonly #maxBlockMs: number;
+  #closing: Promise<void> | undefined;
+  readonly #keySerializerName: string;
+  readonly #valueSerializerName: string;
+
+  constructor(parts: ProducerParts<K, V>) {
+    this.#p = parts;
+    this.#maxRequestSize = parts.config.maxRequestSize;
+    this.#bufferMemory = parts.config.bufferMemory;
+    this.#batchSize = Math.max(parts.config.batchSize, 128);
+    this.#maxBlockMs = parts.config.maxBlockMs;
+    this.#keySerializerName = `key serializer ${parts.keySerializer.constructor?.name ?? ''}`.trim();
+    this.#valueSerializerName = `value serializer ${parts.valueSerializer.constructor?.name ?? ''}`.trim();
+  }
+
+  get config(): Readonly<ProducerConfig> {
+    return this.#p.config;
+  }
+
+  /** Each record accepted into the accumulator. */
+  get records$() {
+    return this.#p.streams.records$;
+  }
+
+  /** Each batch leaving for a broker. */
+  get batchesDrained$() {
+    return this.#p.streams.batchesDrained$;
+  }
+
+  /** Each produce response, per partition. */
+  get responses$() {
+    return this.#p.streams.responses$;
+  }
+
+  /** Sends a record; resolves when the broker acknowledges it (see the class docs for failures). */
+  send(record: ProducerRecord<K, V>): Promise<RecordMetadata> {
+    if (this.#closing)
+      return Promise.reject(new IllegalStateError('cannot send after the producer is closed'));
+    const p = this.#p;
+    if (!p.interceptors.empty) record = p.interceptors.onSend(record);
+    if (record === null || typeof record !== 'object' || typeof record.topic !== 'string') {
+      return Promise.reject(
+        new KafkaClientError('INVALID_RECORD', 'a record must be an object with a string topic'),
+      );
+    }
+    const known = p.metadata.cluster.topics.get(record.topic);
+    if (known !== undefined && known.partitions.length > 0) return this.#send(record, known, Date.now());
+    return this.#sendAfterMetadata(record);
+  }
+
+  /**
+   * Sends not yet in the accumulator (waiting for metadata or memory): flush()
+   * waits for them to join a batch first, since they were sent before it.
+   */
+  readonly #preAppend = new Set<Promise<unknown>>();
+
+  #track<T>(promise: Promise<T>): Promise<T> {
+    this.#preAppend.add(promise);
+    const untrack = () => this.#preAppend.delete(promise);
+    promise.then(untrack, untrack);
+    return promise;
+  }
+
+  #sendAfterMetadata(record: ProducerRecord<K, V>): Promise<RecordMetadata> {
+    const start = Date.now();
+    // Only the wait is tracked for flush(): once it settles, the record is
+    // appended (this reaction runs before flush's) or has failed.
+    const waiting = this.#track(this.#p.metadata.waitOnMetadata(record.topic, this.#maxBlockMs));
+    return waiting.then(
+      (topic) => {
+        if (this.#closing) {
+          const err = new IllegalStateError('the producer closed while the record waited for metadata');
+          this.#p.interceptors.onSendError(record, -1, err);
+          this.#p.counters.failed++;
+          throw err;
+        }
+        return this.#send(record, topic, start);
+      },
+      (err: Error) => {
+        this.#p.interceptors.onSendError(record, -1, err);
+        this.#p.counters.failed++;
+        throw err;
+      },
+    );
+  }
+
+  #send(record: ProducerRecord<K, V>, topic: TopicMetadata, startMs: number): Promise<RecordMetadata> {
+    const p = this.#p;
+    let partition = -1;
+    try {
+      const headers = record.headers === undefined ? undefined : toHeaderList(record.headers);
+      const keyBytes = serializeOrThrow(
+        p.keySerializer,
+        this.#keySerializerName,
+        record.topic,
+        record.key ?? null,
+        headers ?? EMPTY_HEADERS,
+        'key',
+      );
+      const valueBytes = serializeOrThrow(
+        p.valueSerializer,
+        this.#valueSerializerName,
+        record.topic,
+        record.value,
+        headers ?? EMPTY_HEADERS,
+        'value',
+      );
+      const count = topic.partitions.length;
+      let sticky = false;
+      if (record.partition !== undefined) {
+        partition = record.partition;
+        if (!Number.isInteger(partition) || partition < 0 || partition >= count) {
+          throw new KafkaClientError(
+            'INVALID_PARTITION',
+            `partition ${partition} is not in [0, ${count - 1}] for topic ${record.topic}`,
+          );
+        }
+      } else {
+        partition = p.partitioner.partition(
+          record.topic,
+          record.key,
+          keyBytes,
+          record.value,
+          valueBytes,
+          p.metadata.cluster,
+        );
+        if (partition < 0) {
+          sticky = true;
+          partition = p.accumulator.topic(record.topic).sticky.peekCurrentPartition(p.metadata.cluster);
+        } else if (partition >= count || !Number.isInteger(partition)) {
+          throw new KafkaClientError(
+            'INVALID_PARTITION',
+            `the partitioner chose partition ${partition}, but ${record.topic} has ${count}`,
+          );
+        }
+      }
+      const size = estimateSizeInBytesUpperBound(keyBytes, valueBytes, headers);
+      if (size > this.#maxRequestSize) {
+        throw new RecordTooLargeError(
+          `the record is ${size} bytes when serialized, larger than maxRequestSize (${this.#maxRequestSize}) for topic ${record.topic}`,
+        );
+      }
+      if (size > this.#bufferMemory) {
+        throw new RecordTooLargeError(
+          `the record is ${size} bytes when serialized, larger than bufferMemory (${this.#bufferMemory})`,
+        );
+      }
+      const timestamp = record.timestamp ?? Date.now();
+      if (!Number.isFinite(timestamp) || timestamp < 0) {
+        throw new KafkaClientError(
+          'INVALID_TIMESTAMP',
+          `invalid timestamp ${timestamp} for topic ${record.topic}`,
+        );
+      }
+      return this.#append(record, partition, sticky, timestamp, keyBytes, valueBytes, headers, size, startMs);
+    } catch (err) {
+      p.interceptors.onSendError(record, partition, err as Error);
+      this.#p.counters.failed++;
+      return Promise.reject(err);
+    }
+  }
+
+  #append(
+    record: ProducerRecord<K, V>,
+    partition: number,
+    sticky: boolean,
+    timestamp: number,
+    keyBytes: Uint8Array | null,
+    valueBytes: Uint8Array | null,
+    headers: RecordHeader[] | undefined,
+    size: number,
+    startMs: number,
+  ): Promise<RecordMetadata> {
+    const p = this.#p;
+    const tq = p.accumulator.topic(record.topic);
+    return new Promise<RecordMetadata>((resolve, reject) => {
+      let res: (m: RecordMetadata) => void = resolve;
+      let rej: (e: Error) => void = reject;
+      if (!p.interceptors.empty) {
+        res = (m) => {
+          p.interceptors.onAcknowledgement(m, undefined);
+          resolve(m);
+        };
+        rej = (e) => {
+          p.interceptors.onAcknowledgement(undefined, e);
+          reject(e);
+        };
+      }
+      const bufferSize = Math.max(size, this.#batchSize);
+      const now = Date.now();
+      const result = p.accumulator.append(
+        tq,
+        partition,
+        timestamp,
+        keyBytes,
+        valueBytes,
+        headers,
+        res,
+        rej,
+        bufferSize,
+        now,
+      );
+      if (result !== AppendResult.NeedsMemory) {
+        this.#appended(record, tq, partition, sticky, result, keyBytes, valueBytes, timestamp, size);
+        return;
+      }
+      // Memory is exhausted: wake the sender (full batches free memory when acknowledged) and wait.
+      p.sender.wakeup();
+      const remaining = Math.max(0, this.#maxBlockMs - (now - startMs));
+      this.#track(p.pool.allocate(bufferSize, remaining)).then(
+        (buffer) => {
+          if (this.#closing) {
+            p.pool.deallocate(buffer);
+            this.#p.counters.failed++;
+            rej(new IllegalStateError('the producer closed while the record waited for buffer memory'));
+            return;
+          }
+          const r = p.accumulator.appendWithBuffer(
+            tq,
+            partition,
+            buffer,
+            timestamp,
+            keyBytes,
+            valueBytes,
+            headers,
+            res,
+            rej,
+            Date.now(),
+          );
+          this.#appended(record, tq, partition, sticky, r, keyBytes, valueBytes, timestamp, size);
+        },
+        (err: Error) => {
+          this.#p.counters.failed++;
+          rej(err);
+        },
+      );
+    });
+  }
+
+  #appended(
+    record: ProducerRecord<K, V>,
+    tq: ReturnType<RecordAccumulator['topic']>,
+    partition: number,
+    sticky: boolean,
+    result: AppendResult,
+    keyBytes: Uint8Array | null,
+    valueBytes: Uint8Array | null,
+    timestamp: number,
+    size: number,
+  ): void {
+    const p = this.#p;
+    // Java's rule: a switch is allowed once the partition's batches are all full.
+    if (sticky)
+      tq.sticky.updatePartitionInfo(partition, size, p.metadata.cluster, result === AppendResult.BatchFull);
+    if (result === AppendResult.NewBatch || result === AppendResult.BatchFull) p.sender.wakeup();
+    if (p.streams.recordsObserved) {
+      p.streams.record(record.topic, partition, keyBytes?.length ?? -1, valueBytes?.length ?? -1, timestamp);
+    }
+  }
+
+  /** Resolves when every record sent before the call is acknowledged or failed. */
+  async flush(): Promise<void> {
+    while (this.#preAppend.size > 0) await Promise.allSettled([...this.#preAppend]);
+    const done = this.#p.accumulator.flush();
+    this.#p.sender.wakeup();
+    await done;
+  }
+
+  /** The topic's partitions (fetching metadata if needed, up to maxBlockMs). */
+  async partitionsFor(topic: string): Promise<readonly PartitionMetadata[]> {
+    return (await this.#p.metadata.waitOnMetadata(topic, this.#maxBlockMs)).partitions;
+  }
+
+  metrics(): ProducerMetrics {
+    const p = this.#p;
+    return {
+      recordsSent: p.counters.sent,
+      recordsFailed: p.counters.failed,
+      bufferAvailableBytes: p.pool.availableMemory,
+      bufferTotalBytes: p.pool.totalMemory,
+      bufferPoolWaiters: p.pool.queued,
+      batchesIncomplete: p.accumulator.incompleteCount,
+      batchesInFlight: p.sender.inFlightCount,
+    };
+  }
+
+  /**
+   * Stops accepting records, sends what is buffered within `timeoutMs`
+   * (default: no limit), then fails whatever is left with an
+   * IllegalStateError, closes every connection and completes the streams.
+   * No record's promise is left unsettled.
+   */
+  close(options: { timeoutMs?: number } = {}): Promise<void> {
+    this.#closing ??= this.#close(options.timeoutMs ?? Number.POSITIVE_INFINITY);
+    return this.#closing;
+  }
+
+  async #close(timeoutMs: number): Promise<void> {
+    const p = this.#p;
+    p.accumulator.closed = true;
+    p.sender.wakeup();
+    if (timeoutMs > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      const flushed = this.flush();
+      await (Number.isFinite(timeoutMs)
+        ? Promise.race([flushed, new Promise<void>((r) => (timer = setTimeout(r, timeoutMs)))])
+        : flushed);
+      if (timer) clearTimeout(timer);
+    }
+    const err = new IllegalStateError(
+      `the producer was closed before the record was sent (close timeout ${Number.isFinite(timeoutMs) ? `${timeoutMs} ms` : 'none'})`,
+    );
+    p.accumulator.abortAll(err);
+    p.sender.close();
+    p.metadata.close();
+    p.pool.close();
+    await p.client.close();
+    p.interceptors.close();
+    for (const s of [p.keySerializer, p.valueSerializer]) await s.close?.();
+    p.partitioner.close?.();
+    p.streams.complete();
+  }
+}
+
+/** Headers as the record batch writes them: keys as strings, values as bytes or null. */
+function toHeaderList(headers: RecordHeaders): RecordHeader[] {
+  const out: RecordHeader[] = [];
+  const entries = Array.isArray(headers) ? headers : Object.entries(headers as Record<string, unknown>);
+  for (const [key, value] of entries as Array<[string, unknown]>) {
+    if (typeof key !== 'string') throw new KafkaClientError('INVALID_HEADER', 'header keys must be strings');
+    if (value === null || value === undefined) out.push({ key, value: null });
+    else if (typeof value === 'string') out.push({ key, value: Buffer.from(value, 'utf8') });
+    else if (value instanceof Uint8Array) out.push({ key, value });
+    else throw new KafkaClientError('INVALID_HEADER', `header ${key}: values must be strings, bytes or null`);
+  }
+  return out;
+}

@@ -1,0 +1,160 @@
+import type { CompressionType } from '../protocol/compression/index.js';
+import { decodeRecordBatches, RecordBatchBuilder, type RecordHeader } from '../protocol/record-batch.js';
+import type { RecordMetadata } from './types.js';
+
+export type Resolve = (metadata: RecordMetadata) => void;
+export type Reject = (error: Error) => void;
+
+/** Per-topic state the accumulator keeps: the name's bytes are encoded once, for every request. */
+export interface TopicInfo {
+  readonly name: string;
+  readonly nameBytes: Buffer;
+}
+
+/**
+ * One batch of records for one partition, written into a pooled buffer as
+ * records are appended. The records' promises are kept in parallel arrays
+ * (no object per record); `complete` and `fail` settle all of them, once.
+ */
+export class ProducerBatch {
+  readonly topic: TopicInfo;
+  readonly partition: number;
+  readonly createdMs: number;
+  readonly buffer: Buffer;
+  /** False for split batches, whose buffers are not the pool's. */
+  readonly pooled: boolean;
+  readonly #builder: RecordBatchBuilder;
+  readonly #resolves: Resolve[] = [];
+  readonly #rejects: Reject[] = [];
+  readonly #timestamps: number[] = [];
+  readonly #keySizes: number[] = [];
+  readonly #valueSizes: number[] = [];
+  #sealed: Buffer | undefined;
+  #done = false;
+  /** Send attempts so far. */
+  attempts = 0;
+  /** While in retry backoff: when it may be sent again. */
+  retryAt = 0;
+  lastAttemptMs = 0;
+  /** No more appends: full, or drained. */
+  closedForAppends = false;
+
+  constructor(
+    topic: TopicInfo,
+    partition: number,
+    buffer: Buffer,
+    compression: CompressionType,
+    now: number,
+    pooled = true,
+  ) {
+    this.topic = topic;
+    this.partition = partition;
+    this.buffer = buffer;
+    this.pooled = pooled;
+    this.createdMs = now;
+    this.#builder = new RecordBatchBuilder(buffer, compression);
+  }
+
+  get recordCount(): number {
+    return this.#resolves.length;
+  }
+
+  /** Bytes written, header included, before compression. */
+  get sizeInBytes(): number {
+    return this.#builder.sizeInBytes;
+  }
+
+  get done(): boolean {
+    return this.#done;
+  }
+
+  get inRetry(): boolean {
+    return this.attempts > 0;
+  }
+
+  /** Appends a record if it fits (never after the batch is closed). */
+  tryAppend(
+    timestamp: number,
+    key: Uint8Array | null,
+    value: Uint8Array | null,
+    headers: RecordHeader[] | undefined,
+    resolve: Resolve,
+    reject: Reject,
+  ): boolean {
+    if (this.closedForAppends) return false;
+    if (this.#builder.tryAppend(timestamp, key, value, headers) < 0) return false;
+    this.#resolves.push(resolve);
+    this.#rejects.push(reject);
+    this.#timestamps.push(timestamp);
+    this.#keySizes.push(key === null ? -1 : key.length);
+    this.#valueSizes.push(value === null ? -1 : value.length);
+    return true;
+  }
+
+  /** The batch's bytes, sealed once (compressed, CRC'd) and reused by every attempt. */
+  seal(): Buffer {
+    this.closedForAppends = true;
+    this.#sealed ??= Buffer.from(this.#builder.build());
+    return this.#sealed;
+  }
+
+  /** Settles every record with its offset. `logAppendTime` is -1 unless the topic uses LogAppendTime. */
+  complete(baseOffset: number, logAppendTime: number): void {
+    if (this.#done) return;
+    this.#done = true;
+    const topic = this.topic.name;
+    for (let i = 0; i < this.#resolves.length; i++) {
+      (this.#resolves[i] as Resolve)({
+        topic,
+        partition: this.partition,
+        offset: baseOffset < 0 ? -1 : baseOffset + i,
+        timestamp: logAppendTime >= 0 ? logAppendTime : (this.#timestamps[i] as number),
+        serializedKeySize: this.#keySizes[i] as number,
+        serializedValueSize: this.#valueSizes[i] as number,
+      });
+    }
+  }
+
+  /** Rejects every record with `error`. */
+  fail(error: Error): void {
+    if (this.#done) return;
+    this.#done = true;
+    for (let i = 0; i < this.#rejects.length; i++) (this.#rejects[i] as Reject)(error);
+  }
+
+  /**
+   * Splits a batch the broker refused as too large into batches of at most
+   * `targetSize` bytes each (one record each, at worst), carrying every
+   * record's promise over, in order. The split batches are not pooled.
+   */
+  split(targetSize: number, compression: CompressionType, now: number): ProducerBatch[] {
+    const sealed = this.seal();
+    const [decoded] = decodeRecordBatches(sealed);
+    const records = decoded?.records ?? [];
+    const out: ProducerBatch[] = [];
+    let current: ProducerBatch | undefined;
+    records.forEach((r, i) => {
+      const headers = r.headers.map((h) => ({ key: h.key, value: h.value }));
+      const resolve = this.#resolves[i] as Resolve;
+      const reject = this.#rejects[i] as Reject;
+      if (!current?.tryAppend(r.timestamp, r.key, r.value, headers, resolve, reject)) {
+        const size = Math.max(
+          targetSize,
+          61 + 21 + (r.key?.length ?? 0) + (r.value?.length ?? 0) + 64 * (headers.length + 1),
+        );
+        current = new ProducerBatch(
+          this.topic,
+          this.partition,
+          Buffer.allocUnsafe(size),
+          compression,
+          now,
+          false,
+        );
+        current.tryAppend(r.timestamp, r.key, r.value, headers, resolve, reject);
+        out.push(current);
+      }
+    });
+    this.#done = true; // its promises now belong to the split batches
+    return out;
+  }
+}

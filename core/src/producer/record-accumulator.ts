@@ -1,0 +1,390 @@
+import type { ClusterView } from '../network/metadata.js';
+import type { CompressionType } from '../protocol/compression/index.js';
+import type { RecordHeader } from '../protocol/record-batch.js';
+import { BuiltInPartitioner } from './partitioner.js';
+import { ProducerBatch, type Reject, type Resolve, type TopicInfo } from './producer-batch.js';
+import type { BufferPool } from './types.js';
+
+interface PartitionQueue {
+  readonly partition: number;
+  batches: ProducerBatch[];
+  /** Ordering: a batch of this partition is in flight and must complete first. */
+  muted: boolean;
+}
+
+interface TopicQueues {
+  readonly info: TopicInfo;
+  readonly partitions: (PartitionQueue | undefined)[];
+  readonly sticky: BuiltInPartitioner;
+}
+
+export interface AccumulatorConfig {
+  batchSize: number;
+  lingerMs: number;
+  deliveryTimeoutMs: number;
+  retryBackoffMs: number;
+  retryBackoffMaxMs: number;
+  compression: CompressionType;
+  adaptivePartitioning: boolean;
+  partitionAvailabilityTimeoutMs: number;
+}
+
+export interface ReadyCheck {
+  readyNodes: Set<number>;
+  /** Milliseconds until some batch becomes sendable (Infinity if none waits). */
+  nextReadyCheckDelayMs: number;
+  /** Topics with queued batches and a partition without a known leader. */
+  unknownLeaderTopics: Set<string>;
+}
+
+/** What an append did; the sender is woken when a batch filled or was created. */
+export const AppendResult = { Appended: 0, NewBatch: 1, BatchFull: 2, NeedsMemory: 3 } as const;
+export type AppendResult = (typeof AppendResult)[keyof typeof AppendResult];
+
+/**
+ * The record accumulator: a deque of batches per partition. `append` writes
+ * a record into the open batch of its partition (the fast path, synchronous,
+ * no allocation beyond the record's promise), or into a new batch whose
+ * buffer comes from the pool. `ready` finds the nodes with something to send
+ * (a full batch, a lingered one, a flush, memory waiters), `drain` takes per
+ * node at most `maxRequestSize` bytes of first batches, rotating where it
+ * starts so no partition starves.
+ */
+export class RecordAccumulator {
+  readonly #config: AccumulatorConfig;
+  readonly #pool: BufferPool;
+  readonly #topics = new Map<string, TopicQueues>();
+  readonly #incomplete = new Set<ProducerBatch>();
+  readonly #drainIndex = new Map<number, number>();
+  /** Per ready pass: each node's partitions that have batches. */
+  #byNode = new Map<number, PartitionQueue[]>();
+  #byNodeTopics = new Map<PartitionQueue, TopicQueues>();
+  readonly #unavailableSince = new Map<number, number>();
+  #flushes = 0;
+  #flushWaiters: Array<{ pending: Set<ProducerBatch>; resolve: () => void }> = [];
+  closed = false;
+
+  constructor(config: AccumulatorConfig, pool: BufferPool) {
+    this.#config = config;
+    this.#pool = pool;
+  }
+
+  /** The per-topic state (created on first use): the topic's name bytes and sticky partitioner. */
+  topic(name: string): TopicQueues {
+    let t = this.#topics.get(name);
+    if (t === undefined) {
+      t = {
+        info: { name, nameBytes: Buffer.from(name, 'utf8') },
+        partitions: [],
+        sticky: new BuiltInPartitioner(name, this.#config.batchSize),
+      };
+      this.#topics.set(name, t);
+    }
+    return t;
+  }
+
+  #queue(t: TopicQueues, partition: number): PartitionQueue {
+    let q = t.partitions[partition];
+    if (q === undefined) {
+      q = { partition, batches: [], muted: false };
+      t.partitions[partition] = q;
+    }
+    return q;
+  }
+
+  /**
+   * Appends to the partition's open batch, or to a new one if the pool has
+   * memory now. Returns NeedsMemory (nothing written) when a new batch is
+   * needed and the pool must be waited on: the caller waits, then calls
+   * `appendWithBuffer`.
+   */
+  append(
+    t: TopicQueues,
+    partition: number,
+    timestamp: number,
+    key: Uint8Array | null,
+    value: Uint8Array | null,
+    headers: RecordHeader[] | undefined,
+    resolve: Resolve,
+    reject: Reject,
+    bufferSize: number,
+    now: number,
+  ): AppendResult {
+    const q = this.#queue(t, partition);
+    const last = q.batches[q.batches.length - 1];
+    if (last?.tryAppend(timestamp, key, value, headers, resolve, reject)) {
+      return last.sizeInBytes >= this.#config.batchSize ? AppendResult.BatchFull : AppendResult.Appended;
+    }
+    const buffer = this.#pool.tryAllocate(bufferSize);
+    if (buffer === null) return AppendResult.NeedsMemory;
+    return this.#newBatch(t, q, buffer, timestamp, key, value, headers, resolve, reject, now);
+  }
+
+  /** After waiting for memory: appends with the buffer (returning it if an open batch took the record after all). */
+  appendWithBuffer(
+    t: TopicQueues,
+    partition: number,
+    buffer: Buffer,
+    timestamp: number,
+    key: Uint8Array | null,
+    value: Uint8Array | null,
+    headers: RecordHeader[] | undefined,
+    resolve: Resolve,
+    reject: Reject,
+    now: number,
+  ): AppendResult {
+    const q = this.#queue(t, partition);
+    const last = q.batches[q.batches.length - 1];
+    if (last?.tryAppend(timestamp, key, value, headers, resolve, reject)) {
+      this.#pool.deallocate(buffer);
+      return AppendResult.Appended;
+    }
+    return this.#newBatch(t, q, buffer, timestamp, key, value, headers, resolve, reject, now);
+  }
+
+  #newBatch(
+    t: TopicQueues,
+    q: PartitionQueue,
+    buffer: Buffer,
+    timestamp: number,
+    key: Uint8Array | null,
+    value: Uint8Array | null,
+    headers: RecordHeader[] | undefined,
+    resolve: Resolve,
+    reject: Reject,
+    now: number,
+  ): AppendResult {
+    const batch = new ProducerBatch(t.info, q.partition, buffer, this.#config.compression, now);
+    if (!batch.tryAppend(timestamp, key, value, headers, resolve, reject)) {
+      // The buffer was sized by the record's upper bound, so this cannot happen.
+      this.#pool.deallocate(buffer);
+      throw new RangeError(`record does not fit a ${buffer.length}-byte batch buffer`);
+    }
+    const previous = q.batches[q.batches.length - 1];
+    if (previous !== undefined) previous.closedForAppends = true;
+    q.batches.push(batch);
+    this.#incomplete.add(batch);
+    return AppendResult.NewBatch;
+  }
+
+  /**
+   * Which nodes have a sendable batch: the first batch of a partition is
+   * sendable when full, lingered `lingerMs` (or out of retry backoff),
+   * flushing, closing, or when others wait for memory.
+   */
+  ready(cluster: ClusterView, now: number, isNodeReady: (nodeId: number) => boolean): ReadyCheck {
+    const readyNodes = new Set<number>();
+    const unknownLeaderTopics = new Set<string>();
+    let next = Number.POSITIVE_INFINITY;
+    const byNode = new Map<number, PartitionQueue[]>();
+    const byNodeTopics = new Map<PartitionQueue, TopicQueues>();
+    const exhausted = this.#pool.queued > 0;
+    const flushing = this.#flushes > 0 || this.closed;
+    const adaptive = this.#config.adaptivePartitioning;
+
+    for (const t of this.#topics.values()) {
+      let queueSizes: number[] | null = null;
+      let partitionIds: number[] | null = null;
+      const topicMeta = cluster.topic(t.info.name);
+      if (adaptive && topicMeta) {
+        queueSizes = [];
+        partitionIds = [];
+      }
+      if (topicMeta && queueSizes && partitionIds) {
+        for (const p of topicMeta.partitions) {
+          if (p.leader < 0 || !this.#available(p.leader, now, isNodeReady)) continue;
+          queueSizes.push(t.partitions[p.partition]?.batches.length ?? 0);
+          partitionIds.push(p.partition);
+        }
+        t.sticky.updatePartitionLoadStats(queueSizes, partitionIds, partitionIds.length);
+      }
+      for (const q of t.partitions) {
+        if (q === undefined || q.batches.length === 0) continue;
+        const leader = cluster.leaderFor(t.info.name, q.partition);
+        if (leader < 0) {
+          unknownLeaderTopics.add(t.info.name);
+          continue;
+        }
+        let list = byNode.get(leader);
+        if (list === undefined) {
+          list = [];
+          byNode.set(leader, list);
+        }
+        list.push(q);
+        byNodeTopics.set(q, t);
+        if (q.muted || readyNodes.has(leader)) continue;
+        const first = q.batches[0] as ProducerBatch;
+        const backingOff = first.inRetry && now < first.retryAt;
+        if (backingOff) {
+          next = Math.min(next, first.retryAt - now);
+          continue;
+        }
+        const full =
+          q.batches.length > 1 || first.closedForAppends || first.sizeInBytes >= this.#config.batchSize;
+        const lingerLeft = first.inRetry ? 0 : first.createdMs + this.#config.lingerMs - now;
+        if (full || lingerLeft <= 0 || flushing || exhausted) readyNodes.add(leader);
+        else next = Math.min(next, lingerLeft);
+      }
+    }
+    this.#byNode = byNode;
+    this.#byNodeTopics = byNodeTopics;
+    return { readyNodes, nextReadyCheckDelayMs: next, unknownLeaderTopics };
+  }
+
+  /** Partition availability for adaptive partitioning: a leader not ready for longer than the timeout is skipped. */
+  #available(leader: number, now: number, isNodeReady: (nodeId: number) => boolean): boolean {
+    const timeout = this.#config.partitionAvailabilityTimeoutMs;
+    if (timeout <= 0) return true;
+    if (isNodeReady(leader)) {
+      this.#unavailableSince.delete(leader);
+      return true;
+    }
+    const since = this.#unavailableSince.get(leader);
+    if (since === undefined) {
+      this.#unavailableSince.set(leader, now);
+      return true;
+    }
+    return now - since < timeout;
+  }
+
+  /**
+   * Takes, for each node, the first batch of each of its partitions (from
+   * the last `ready` pass), starting where the previous drain of that node
+   * stopped, until `maxRequestSize` bytes. Drained batches are sealed.
+   */
+  drain(nodes: Iterable<number>, maxRequestSize: number, now: number): Map<number, ProducerBatch[]> {
+    const out = new Map<number, ProducerBatch[]>();
+    for (const node of nodes) {
+      const parts = this.#byNode.get(node);
+      if (parts === undefined || parts.length === 0) continue;
+      const start = (this.#drainIndex.get(node) ?? 0) % parts.length;
+      const batches: ProducerBatch[] = [];
+      let size = 0;
+      let i = 0;
+      for (; i < parts.length; i++) {
+        const q = parts[(start + i) % parts.length] as PartitionQueue;
+        const first = q.batches[0];
+        if (first === undefined || q.muted || (first.inRetry && now < first.retryAt)) continue;
+        if (batches.length > 0 && size + first.sizeInBytes > maxRequestSize) break;
+        q.batches.shift();
+        const sealed = first.seal();
+        first.attempts++;
+        first.lastAttemptMs = now;
+        size += sealed.length;
+        batches.push(first);
+      }
+      this.#drainIndex.set(node, (start + i) % parts.length);
+      if (batches.length > 0) out.set(node, batches);
+    }
+    return out;
+  }
+
+  /** The topic state of a queue in the last ready pass (for the sender's sticky/availability bookkeeping). */
+  topicOf(q: PartitionQueue): TopicQueues | undefined {
+    return this.#byNodeTopics.get(q);
+  }
+
+  mute(topic: string, partition: number): void {
+    const q = this.#topics.get(topic)?.partitions[partition];
+    if (q) q.muted = true;
+  }
+
+  unmute(topic: string, partition: number): void {
+    const q = this.#topics.get(topic)?.partitions[partition];
+    if (q) q.muted = false;
+  }
+
+  /** Puts a batch back at the front of its queue, to be sent again after the retry backoff. */
+  reenqueue(batch: ProducerBatch, now: number): void {
+    const exp = Math.min(
+      this.#config.retryBackoffMs * 2 ** Math.min(batch.attempts - 1, 30),
+      this.#config.retryBackoffMaxMs,
+    );
+    batch.retryAt = now + Math.round(exp * (0.8 + Math.random() * 0.4));
+    this.#queue(this.topic(batch.topic.name), batch.partition).batches.unshift(batch);
+  }
+
+  /** Replaces a batch (split after MESSAGE_TOO_LARGE) by its pieces, at the front of its queue. */
+  requeueSplit(original: ProducerBatch, pieces: ProducerBatch[]): void {
+    const q = this.#queue(this.topic(original.topic.name), original.partition);
+    for (const p of pieces) {
+      p.closedForAppends = true;
+      this.#incomplete.add(p);
+    }
+    q.batches.unshift(...pieces);
+    this.batchDone(original);
+  }
+
+  /** Removes and returns queued batches older than deliveryTimeoutMs. */
+  expired(now: number): ProducerBatch[] {
+    const out: ProducerBatch[] = [];
+    const limit = this.#config.deliveryTimeoutMs;
+    for (const t of this.#topics.values()) {
+      for (const q of t.partitions) {
+        if (q === undefined || q.batches.length === 0) continue;
+        if (
+          now - (q.batches[0] as ProducerBatch).createdMs < limit &&
+          !q.batches.some((b) => now - b.createdMs >= limit)
+        )
+          continue;
+        q.batches = q.batches.filter((b) => {
+          if (now - b.createdMs < limit) return true;
+          out.push(b);
+          return false;
+        });
+      }
+    }
+    return out;
+  }
+
+  /** The earliest delivery deadline of a queued batch, for the sender's timer. */
+  nextExpiry(): number {
+    let next = Number.POSITIVE_INFINITY;
+    for (const b of this.#incomplete) if (b.createdMs < next) next = b.createdMs;
+    return next + this.#config.deliveryTimeoutMs;
+  }
+
+  /** Called once a batch is settled: returns its buffer and wakes flushes it completes. */
+  batchDone(batch: ProducerBatch): void {
+    if (!this.#incomplete.delete(batch)) return;
+    if (batch.pooled) this.#pool.deallocate(batch.buffer);
+    if (this.#flushWaiters.length > 0) {
+      this.#flushWaiters = this.#flushWaiters.filter((w) => {
+        w.pending.delete(batch);
+        if (w.pending.size > 0) return true;
+        w.resolve();
+        return false;
+      });
+    }
+  }
+
+  get incompleteCount(): number {
+    return this.#incomplete.size;
+  }
+
+  hasUndrained(): boolean {
+    for (const t of this.#topics.values())
+      for (const q of t.partitions) if (q && q.batches.length > 0) return true;
+    return false;
+  }
+
+  /** Makes every batch sendable now and resolves when every batch that exists now is settled. */
+  flush(): Promise<void> {
+    if (this.#incomplete.size === 0) return Promise.resolve();
+    this.#flushes++;
+    return new Promise<void>((resolve) => {
+      this.#flushWaiters.push({ pending: new Set(this.#incomplete), resolve });
+    }).finally(() => {
+      this.#flushes--;
+    });
+  }
+
+  /** Fails every batch not yet settled (closing): queued ones are removed; in-flight ones are failed in place. */
+  abortAll(error: Error): void {
+    for (const t of this.#topics.values()) for (const q of t.partitions) if (q) q.batches = [];
+    for (const b of [...this.#incomplete]) {
+      b.fail(error);
+      this.batchDone(b);
+    }
+  }
+}

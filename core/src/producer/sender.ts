@@ -1,0 +1,318 @@
+import { acksValue, type ProducerConfig } from '../config/producer-config.js';
+import {
+  DeliveryTimeoutError,
+  InvalidMetadataError,
+  isKafkaClientError,
+  kafkaProtocolError,
+} from '../errors.js';
+import type { Logger } from '../network/logger.js';
+import type { Metadata } from '../network/metadata.js';
+import type { NetworkClient } from '../network/network-client.js';
+import type { ProduceResponse } from '../protocol/apis/produce.js';
+import { ProduceApi } from '../protocol/apis/produce.js';
+import { ErrorCode } from '../protocol/error-codes.js';
+import { encodeProduceRequestBody, type ProduceTopicBatches } from '../protocol/produce-request.js';
+import { chooseProduceVersion } from '../protocol/versions.js';
+import type { ProducerBatch } from './producer-batch.js';
+import type { RecordAccumulator } from './record-accumulator.js';
+import type { ProducerStreams } from './streams.js';
+
+/**
+ * The sender: drains the accumulator to the brokers. Event-driven, not a
+ * polling loop: a pass runs when an append fills or opens a batch, when a
+ * response frees a slot, when a connection becomes ready, and when the one
+ * re-armed timer reaches the nearest linger, backoff or expiry deadline.
+ *
+ * A pass is the seeds' `sendProducerData`: ready nodes; unknown leaders ->
+ * metadata update; nodes not connected -> connect, and skip them this pass;
+ * drain; mute partitions when order must be kept; expire batches past
+ * `deliveryTimeoutMs`; one Produce request per node.
+ */
+export class Sender {
+  readonly #config: ProducerConfig;
+  readonly #accumulator: RecordAccumulator;
+  readonly #client: NetworkClient;
+  readonly #metadata: Metadata;
+  readonly #log: Logger;
+  readonly #streams: ProducerStreams;
+  readonly #acks: number;
+  readonly #guaranteeOrder: boolean;
+  readonly #inFlight = new Set<ProducerBatch>();
+  readonly #counters: { sent: number; failed: number };
+  #scheduled = false;
+  #timer: NodeJS.Timeout | undefined;
+  #timerAt = Number.POSITIVE_INFINITY;
+  readonly #connecting = new Set<number>();
+  readonly #run = () => this.#pass();
+  #closed = false;
+
+  constructor(
+    config: ProducerConfig,
+    accumulator: RecordAccumulator,
+    client: NetworkClient,
+    metadata: Metadata,
+    streams: ProducerStreams,
+    log: Logger,
+    counters: { sent: number; failed: number },
+  ) {
+    this.#counters = counters;
+    this.#config = config;
+    this.#accumulator = accumulator;
+    this.#client = client;
+    this.#metadata = metadata;
+    this.#streams = streams;
+    this.#log = log;
+    this.#acks = acksValue(config.acks);
+    this.#guaranteeOrder = config.maxInFlightRequestsPerConnection === 1;
+    client.on('ready', () => this.wakeup());
+    metadata.on('update', () => this.wakeup());
+  }
+
+  get inFlightCount(): number {
+    return this.#inFlight.size;
+  }
+
+  /** Schedules a pass (coalesced: appends in the same tick all land before it runs). */
+  wakeup(): void {
+    if (this.#scheduled || this.#closed) return;
+    this.#scheduled = true;
+    setImmediate(this.#run);
+  }
+
+  close(): void {
+    this.#closed = true;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+
+  #pass(): void {
+    this.#scheduled = false;
+    if (this.#closed) return;
+    const now = Date.now();
+    const cluster = this.#metadata.cluster;
+    const check = this.#accumulator.ready(cluster, now, (id) => this.#client.isReady(id));
+    if (check.unknownLeaderTopics.size > 0) {
+      for (const t of check.unknownLeaderTopics) this.#metadata.add(t);
+      this.#metadata.requestUpdate();
+    }
+    const sendable: number[] = [];
+    for (const node of check.readyNodes) {
+      if (this.#client.isReady(node)) sendable.push(node);
+      else this.#connect(node);
+    }
+    const drained = this.#accumulator.drain(sendable, this.#config.maxRequestSize, now);
+    for (const [node, batches] of drained) {
+      if (this.#guaranteeOrder) for (const b of batches) this.#accumulator.mute(b.topic.name, b.partition);
+      this.#sendProduceRequest(node, batches, now);
+    }
+    this.#expire(now);
+    this.#arm(check.nextReadyCheckDelayMs, now);
+  }
+
+  #connect(node: number): void {
+    if (this.#connecting.has(node)) return;
+    this.#connecting.add(node);
+    this.#client.awaitReady(node).then(
+      () => {
+        this.#connecting.delete(node);
+        this.wakeup();
+      },
+      () => {
+        // Not reachable in time: its batches wait (and expire by deliveryTimeoutMs);
+        // the leader may have moved, so look again.
+        this.#connecting.delete(node);
+        this.#metadata.requestUpdate();
+        this.wakeup();
+      },
+    );
+  }
+
+  #arm(readyDelay: number, now: number): void {
+    const expiry = Math.min(this.#accumulator.nextExpiry(), this.#nextInFlightExpiry());
+    const at = Math.min(now + readyDelay, expiry);
+    if (at === this.#timerAt && this.#timer) return;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#timerAt = at;
+    if (!Number.isFinite(at)) return;
+    this.#timer = setTimeout(
+      () => {
+        this.#timer = undefined;
+        this.#timerAt = Number.POSITIVE_INFINITY;
+        this.wakeup();
+      },
+      Math.max(0, at - now),
+    );
+  }
+
+  #nextInFlightExpiry(): number {
+    let next = Number.POSITIVE_INFINITY;
+    for (const b of this.#inFlight) if (b.createdMs < next) next = b.createdMs;
+    return next + this.#config.deliveryTimeoutMs;
+  }
+
+  /** Fails batches past deliveryTimeoutMs, queued or in flight, with the seeds' message. */
+  #expire(now: number): void {
+    const expired = this.#accumulator.expired(now);
+    for (const b of this.#inFlight) if (now - b.createdMs >= this.#config.deliveryTimeoutMs) expired.push(b);
+    for (const b of expired) {
+      this.#inFlight.delete(b);
+      const err = new DeliveryTimeoutError(
+        `Expiring ${b.recordCount} record(s) for ${b.topic.name}-${b.partition}: ${now - b.createdMs} ms has passed since batch creation`,
+      );
+      this.#finish(b, err);
+    }
+  }
+
+  #sendProduceRequest(node: number, batches: ProducerBatch[], now: number): void {
+    // Group by topic, keeping the drain order.
+    const byTopic = new Map<
+      string,
+      ProduceTopicBatches & { partitions: { partition: number; records: Buffer }[] }
+    >();
+    for (const b of batches) {
+      let t = byTopic.get(b.topic.name);
+      if (t === undefined) {
+        t = { nameBytes: b.topic.nameBytes, topicId: undefined, partitions: [] };
+        byTopic.set(b.topic.name, t);
+      }
+      t.partitions.push({ partition: b.partition, records: b.seal() });
+      this.#inFlight.add(b);
+    }
+    const topics = [...byTopic.values()];
+    const sentAt = now;
+    if (this.#streams.drainedObserved) {
+      for (const b of batches) this.#streams.batchDrained(node, b, this.#config.compressionType);
+    }
+    const expectResponse = this.#acks !== 0;
+    this.#client
+      .request(node, ProduceApi, undefined as never, {
+        version: (v) => chooseProduceVersion(v, { inTransaction: false, topicIdsKnown: false }),
+        encode: (w, version) =>
+          encodeProduceRequestBody(w, version, null, this.#acks, this.#config.requestTimeoutMs, topics),
+        expectResponse,
+      })
+      .then(
+        (res) => this.#onResponse(node, batches, res as ProduceResponse | undefined, sentAt),
+        (err: Error) => this.#onRequestFailed(node, batches, err),
+      );
+  }
+
+  #onResponse(
+    node: number,
+    batches: ProducerBatch[],
+    res: ProduceResponse | undefined,
+    sentAt: number,
+  ): void {
+    const now = Date.now();
+    if (res === undefined) {
+      // acks=0: no response; done once written, offsets unknown.
+      for (const b of batches) this.#complete(b, -1, -1);
+      this.wakeup();
+      return;
+    }
+    if (this.#streams.responsesObserved) this.#streams.response(node, now - sentAt, res);
+    const found = new Map<
+      string,
+      Map<number, (typeof res.responses)[number]['partitionResponses'][number]>
+    >();
+    for (const t of res.responses) {
+      const m = new Map<number, (typeof t.partitionResponses)[number]>();
+      for (const p of t.partitionResponses) m.set(p.index, p);
+      found.set(t.name, m);
+    }
+    for (const b of batches) {
+      const p = found.get(b.topic.name)?.get(b.partition);
+      if (p === undefined) {
+        this.#retryOrFail(
+          b,
+          kafkaProtocolError(
+            ErrorCode.UNKNOWN_SERVER_ERROR,
+            `no response for ${b.topic.name}-${b.partition}`,
+          ),
+          now,
+        );
+        continue;
+      }
+      if (p.errorCode === ErrorCode.NONE) {
+        this.#complete(b, p.baseOffset, p.logAppendTimeMs);
+        continue;
+      }
+      const detail = [`${b.topic.name}-${b.partition} on node ${node}`, p.errorMessage ?? '']
+        .filter(Boolean)
+        .join(': ');
+      const error = kafkaProtocolError(p.errorCode, detail);
+      if (p.errorCode === ErrorCode.MESSAGE_TOO_LARGE && b.recordCount > 1) {
+        // Too large for the broker: split into smaller batches and try those (not a retry of the same bytes).
+        this.#inFlight.delete(b);
+        const pieces = b.split(this.#config.batchSize, this.#compression(), now);
+        this.#accumulator.requeueSplit(b, pieces);
+        if (this.#guaranteeOrder) this.#accumulator.unmute(b.topic.name, b.partition);
+        if (this.#log.infoEnabled)
+          this.#log.info('split a batch the broker refused as too large', {
+            topic: b.topic.name,
+            partition: b.partition,
+            pieces: pieces.length,
+          });
+        continue;
+      }
+      this.#retryOrFail(b, error, now);
+    }
+    this.wakeup();
+  }
+
+  #compression(): 0 | 1 | 2 | 3 | 4 {
+    return ({ none: 0, gzip: 1, snappy: 2, lz4: 3, zstd: 4 } as const)[this.#config.compressionType];
+  }
+
+  #onRequestFailed(node: number, batches: ProducerBatch[], err: Error): void {
+    const now = Date.now();
+    if (this.#log.infoEnabled) this.#log.info('produce request failed', { nodeId: node, error: err.message });
+    // A lost connection may mean a lost leader: refresh before retrying.
+    if (isKafkaClientError(err) && err.retriable) this.#metadata.requestUpdate();
+    for (const b of batches) this.#retryOrFail(b, err, now);
+    this.wakeup();
+  }
+
+  /** The Java client's canRetry: retriable, attempts left, and still within the delivery timeout. */
+  #retryOrFail(b: ProducerBatch, error: Error, now: number): void {
+    if (b.done) {
+      this.#inFlight.delete(b);
+      return;
+    }
+    const retriable = isKafkaClientError(error) && error.retriable;
+    const inTime = now - b.createdMs < this.#config.deliveryTimeoutMs;
+    if (retriable && inTime && b.attempts <= this.#config.retries && !this.#closed) {
+      this.#inFlight.delete(b);
+      if (error instanceof InvalidMetadataError) this.#metadata.requestUpdate();
+      if (this.#log.debugEnabled) {
+        this.#log.debug('retrying batch', {
+          topic: b.topic.name,
+          partition: b.partition,
+          attempt: b.attempts,
+          error: error.message,
+        });
+      }
+      this.#accumulator.reenqueue(b, now);
+      if (this.#guaranteeOrder) this.#accumulator.unmute(b.topic.name, b.partition);
+      return;
+    }
+    this.#finish(b, error);
+  }
+
+  #complete(b: ProducerBatch, baseOffset: number, logAppendTime: number): void {
+    this.#inFlight.delete(b);
+    if (!b.done) this.#counters.sent += b.recordCount;
+    b.complete(baseOffset, logAppendTime);
+    if (this.#guaranteeOrder) this.#accumulator.unmute(b.topic.name, b.partition);
+    this.#accumulator.batchDone(b);
+  }
+
+  #finish(b: ProducerBatch, error: Error): void {
+    this.#inFlight.delete(b);
+    if (!b.done) this.#counters.failed += b.recordCount;
+    b.fail(error);
+    if (this.#guaranteeOrder) this.#accumulator.unmute(b.topic.name, b.partition);
+    this.#accumulator.batchDone(b);
+  }
+}
