@@ -9,6 +9,7 @@ export {
 export { TestkitError } from './errors.js';
 export {
   type ConsumedRecord,
+  endOffsets,
   type KcatMetadata,
   type KcatProduceOptions,
   type KcatRecord,

@@ -294,3 +294,28 @@ export async function kcatMetadata(
   const out = await runKcat(args, { timeoutMs });
   return JSON.parse(out.toString('utf8')) as KcatMetadata;
 }
+
+/**
+ * Each partition's end offset (the next offset to be written), from kcat's
+ * offset query (-Q with -1, "end"): the count of records in a partition that
+ * was written from offset 0, as benchmarks and demos verify it.
+ */
+export async function endOffsets(
+  bootstrapServers: string,
+  topic: string,
+  partitions: number,
+  timeoutMs = 30_000,
+): Promise<number[]> {
+  const args = ['-Q', '-b', bootstrapServers];
+  for (let p = 0; p < partitions; p++) args.push('-t', `${topic}:${p}:-1`);
+  const out = (await runKcat(args, { timeoutMs })).toString('utf8');
+  const offsets: number[] = Array.from({ length: partitions }, () => Number.NaN);
+  for (const line of out.split('\n')) {
+    // "<topic> [<partition>] offset <n>"
+    const m = /^(\S+) \[(\d+)\] offset (-?\d+)$/.exec(line.trim());
+    if (m && m[1] === topic) offsets[Number(m[2])] = Number(m[3]);
+  }
+  if (offsets.some((o) => Number.isNaN(o)))
+    throw new TestkitError(`kcat -Q did not report every partition of ${topic}: ${out}`);
+  return offsets;
+}

@@ -273,36 +273,29 @@ export class KafkaProducer<K = unknown, V = unknown> {
         this.#appended(record, tq, partition, sticky, result, keyBytes, valueBytes, timestamp, size);
         return;
       }
-      // Memory is exhausted: wake the sender (full batches free memory when acknowledged) and wait.
+      // Memory is exhausted: wake the sender (full batches free memory when
+      // acknowledged) and queue the record for its partition's next batch.
       p.sender.wakeup();
-      const remaining = Math.max(0, this.#maxBlockMs - (now - startMs));
-      this.#track(p.pool.allocate(bufferSize, remaining)).then(
-        (buffer) => {
-          if (this.#closing) {
-            p.pool.deallocate(buffer);
-            this.#p.counters.failed++;
-            rej(new IllegalStateError('the producer closed while the record waited for buffer memory'));
-            return;
-          }
-          const r = p.accumulator.appendWithBuffer(
-            tq,
-            partition,
-            buffer,
-            timestamp,
-            keyBytes,
-            valueBytes,
-            headers,
-            res,
-            rej,
-            Date.now(),
-          );
-          this.#appended(record, tq, partition, sticky, r, keyBytes, valueBytes, timestamp, size);
+      let settle!: () => void;
+      this.#track(new Promise<void>((r) => (settle = r)));
+      p.accumulator.enqueueWaiting(tq, partition, {
+        timestamp,
+        key: keyBytes,
+        value: valueBytes,
+        headers,
+        resolve: res,
+        reject: (e) => {
+          p.counters.failed++;
+          rej(e);
         },
-        (err: Error) => {
-          this.#p.counters.failed++;
-          rej(err);
+        bufferSize,
+        deadline: startMs + this.#maxBlockMs,
+        settled: (outcome) => {
+          settle();
+          if (typeof outcome === 'number')
+            this.#appended(record, tq, partition, sticky, outcome, keyBytes, valueBytes, timestamp, size);
         },
-      );
+      });
     });
   }
 

@@ -10,6 +10,26 @@ interface PartitionQueue {
   batches: ProducerBatch[];
   /** Ordering: a batch of this partition is in flight and must complete first. */
   muted: boolean;
+  /** Records waiting, in send order, for the memory of this partition's next batch. */
+  waiting: WaitingRecord[];
+  /** A pool allocation for this partition is outstanding. */
+  allocating: boolean;
+}
+
+/** A record that found its partition's batch full while the pool had no memory. */
+export interface WaitingRecord {
+  timestamp: number;
+  key: Uint8Array | null;
+  value: Uint8Array | null;
+  headers: RecordHeader[] | undefined;
+  resolve: Resolve;
+  reject: Reject;
+  /** Its buffer size if it starts a batch (max of batchSize and its upper bound). */
+  bufferSize: number;
+  /** When its maxBlockMs runs out. */
+  deadline: number;
+  /** Called once it is in a batch (with the append result) or has failed (with the error). */
+  settled: (result: AppendResult | Error) => void;
 }
 
 interface TopicQueues {
@@ -86,7 +106,7 @@ export class RecordAccumulator {
   #queue(t: TopicQueues, partition: number): PartitionQueue {
     let q = t.partitions[partition];
     if (q === undefined) {
-      q = { partition, batches: [], muted: false };
+      q = { partition, batches: [], muted: false, waiting: [], allocating: false };
       t.partitions[partition] = q;
     }
     return q;
@@ -111,6 +131,8 @@ export class RecordAccumulator {
     now: number,
   ): AppendResult {
     const q = this.#queue(t, partition);
+    // Records already waiting for memory go first: order within a partition is kept.
+    if (q.waiting.length > 0) return AppendResult.NeedsMemory;
     const last = q.batches[q.batches.length - 1];
     if (last?.tryAppend(timestamp, key, value, headers, resolve, reject)) {
       return last.sizeInBytes >= this.#config.batchSize ? AppendResult.BatchFull : AppendResult.Appended;
@@ -120,26 +142,89 @@ export class RecordAccumulator {
     return this.#newBatch(t, q, buffer, timestamp, key, value, headers, resolve, reject, now);
   }
 
-  /** After waiting for memory: appends with the buffer (returning it if an open batch took the record after all). */
-  appendWithBuffer(
-    t: TopicQueues,
-    partition: number,
-    buffer: Buffer,
-    timestamp: number,
-    key: Uint8Array | null,
-    value: Uint8Array | null,
-    headers: RecordHeader[] | undefined,
-    resolve: Resolve,
-    reject: Reject,
-    now: number,
-  ): AppendResult {
+  /**
+   * Queues a record that needs a new batch while the pool has no memory. One
+   * allocation per partition is outstanding at a time; when it arrives, the
+   * waiting records fill the new batch in send order (as many as fit) and
+   * the rest wait for the next. So pool waiters are bounded by partitions,
+   * not records, and a batch is never started for a single record while
+   * others could share it.
+   */
+  enqueueWaiting(t: TopicQueues, partition: number, record: WaitingRecord): void {
     const q = this.#queue(t, partition);
-    const last = q.batches[q.batches.length - 1];
-    if (last?.tryAppend(timestamp, key, value, headers, resolve, reject)) {
-      this.#pool.deallocate(buffer);
-      return AppendResult.Appended;
+    q.waiting.push(record);
+    if (!q.allocating) this.#allocateFor(t, q);
+  }
+
+  #allocateFor(t: TopicQueues, q: PartitionQueue): void {
+    const head = q.waiting[0];
+    if (head === undefined) return;
+    q.allocating = true;
+    const remaining = Math.max(0, head.deadline - Date.now());
+    this.#pool.allocate(head.bufferSize, remaining).then(
+      (buffer) => {
+        q.allocating = false;
+        if (this.closed) {
+          this.#pool.deallocate(buffer);
+          return;
+        }
+        this.#fillFromWaiting(t, q, buffer);
+        if (q.waiting.length > 0) this.#allocateFor(t, q);
+      },
+      (err: Error) => {
+        q.allocating = false;
+        // The head's time ran out (or the pool closed): it fails, with
+        // everyone else whose deadline has passed; the rest keep waiting.
+        const now = Date.now();
+        const head = q.waiting.shift();
+        head?.reject(err);
+        head?.settled(err);
+        q.waiting = q.waiting.filter((w) => {
+          if (w.deadline > now && !this.closed) return true;
+          w.reject(err);
+          w.settled(err);
+          return false;
+        });
+        if (q.waiting.length > 0) this.#allocateFor(t, q);
+      },
+    );
+  }
+
+  #fillFromWaiting(t: TopicQueues, q: PartitionQueue, buffer: Buffer): void {
+    const now = Date.now();
+    let first = true;
+    while (q.waiting.length > 0) {
+      const w = q.waiting[0] as WaitingRecord;
+      let result: AppendResult;
+      if (first) {
+        result = this.#newBatch(
+          t,
+          q,
+          buffer,
+          w.timestamp,
+          w.key,
+          w.value,
+          w.headers,
+          w.resolve,
+          w.reject,
+          now,
+        );
+        first = false;
+      } else {
+        const last = q.batches[q.batches.length - 1] as ProducerBatch;
+        if (!last.tryAppend(w.timestamp, w.key, w.value, w.headers, w.resolve, w.reject)) break;
+        result = last.sizeInBytes >= this.#config.batchSize ? AppendResult.BatchFull : AppendResult.Appended;
+      }
+      q.waiting.shift();
+      w.settled(result);
     }
-    return this.#newBatch(t, q, buffer, timestamp, key, value, headers, resolve, reject, now);
+  }
+
+  /** Records waiting for memory, all partitions. */
+  get waitingCount(): number {
+    let n = 0;
+    for (const t of this.#topics.values()) for (const q of t.partitions) if (q) n += q.waiting.length;
+    return n;
   }
 
   #newBatch(
@@ -178,7 +263,7 @@ export class RecordAccumulator {
     let next = Number.POSITIVE_INFINITY;
     const byNode = new Map<number, PartitionQueue[]>();
     const byNodeTopics = new Map<PartitionQueue, TopicQueues>();
-    const exhausted = this.#pool.queued > 0;
+    const exhausted = this.#pool.queued > 0 || this.waitingCount > 0;
     const flushing = this.#flushes > 0 || this.closed;
     const adaptive = this.#config.adaptivePartitioning;
 
@@ -381,7 +466,16 @@ export class RecordAccumulator {
 
   /** Fails every batch not yet settled (closing): queued ones are removed; in-flight ones are failed in place. */
   abortAll(error: Error): void {
-    for (const t of this.#topics.values()) for (const q of t.partitions) if (q) q.batches = [];
+    for (const t of this.#topics.values()) {
+      for (const q of t.partitions) {
+        if (!q) continue;
+        q.batches = [];
+        for (const w of q.waiting.splice(0)) {
+          w.reject(error);
+          w.settled(error);
+        }
+      }
+    }
     for (const b of [...this.#incomplete]) {
       b.fail(error);
       this.batchDone(b);

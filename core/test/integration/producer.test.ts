@@ -208,6 +208,32 @@ describe(`producer end to end (librdkafka ${leg})`, () => {
     );
   });
 
+  it('shares scarce memory: 20,000 records through a 64 KiB pool, in order, waiters bounded by partitions', async () => {
+    const t = await topic(2);
+    const p = await producer({ bufferMemory: 64 * 1024, batchSize: 16 * 1024, lingerMs: 0 });
+    await p.partitionsFor(t);
+    let maxPoolWaiters = 0;
+    const sends = Array.from({ length: 20_000 }, (_, i) => {
+      const s = p.send({ topic: t, partition: i % 2, value: `m${i}`.padEnd(200, '.') });
+      maxPoolWaiters = Math.max(maxPoolWaiters, p.metrics().bufferPoolWaiters);
+      return s;
+    });
+    await Promise.all(sends);
+    assert.ok(maxPoolWaiters <= 2, `${maxPoolWaiters} pool waiters for 2 partitions`);
+    const back = await readTopic(cluster.bootstrapServers, t, { headers: false });
+    assert.equal(back.length, 20_000);
+    for (const part of [0, 1]) {
+      const seqs = back
+        .filter((r) => r.partition === part)
+        .map((r) => Number(r.value!.toString().slice(1, r.value!.indexOf(46))));
+      assert.deepEqual(
+        seqs,
+        [...seqs].sort((a, b) => a - b),
+        `partition ${part} in send order`,
+      );
+    }
+  });
+
   it('rejects bad input with typed errors and keeps going', async () => {
     const t = await topic(2);
     const p = await producer({ maxRequestSize: 10_000, maxBlockMs: 600, allowAutoCreateTopics: false });
@@ -252,7 +278,9 @@ describe(`producer end to end (librdkafka ${leg})`, () => {
     const parts = await p.partitionsFor(t);
     for (const part of parts) await cluster.setBrokerDown(part.leader);
     // Observed before close() rejects them, so no rejection is ever unhandled.
-    const stuck = Promise.allSettled(Array.from({ length: 20 }, (_, i) => p.send({ topic: t, value: `s${i}` })));
+    const stuck = Promise.allSettled(
+      Array.from({ length: 20 }, (_, i) => p.send({ topic: t, value: `s${i}` })),
+    );
     await p.close({ timeoutMs: 300 });
     const outcome = await stuck;
     for (const b of cluster.brokers) await cluster.setBrokerUp(b.id);
