@@ -8,9 +8,16 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 const micro = ['crc32c', 'compression', 'record-batch'];
+const endToEnd = ['streams-cost'];
 let failed = 0;
 for (const name of micro) {
   const script = fileURLToPath(new URL(`./micro/${name}.js`, import.meta.url));
+  console.log(`\n=== ${name} ===`);
+  const run = spawnSync(process.execPath, [script], { stdio: 'inherit' });
+  if (run.status !== 0) failed++;
+}
+for (const name of endToEnd) {
+  const script = fileURLToPath(new URL(`./${name}.js`, import.meta.url));
   console.log(`\n=== ${name} ===`);
   const run = spawnSync(process.execPath, [script], { stdio: 'inherit' });
   if (run.status !== 0) failed++;

@@ -41,7 +41,7 @@ export type { Transport, TransportFactory, TransportHandler, TransportOptions } 
 export { DefaultBufferPool } from './producer/buffer-pool.js';
 export { type CreateProducerOptions, createProducer } from './producer/create-producer.js';
 export { ProducerInterceptors } from './producer/interceptors.js';
-export { KafkaProducer, type ProducerMetrics } from './producer/kafka-producer.js';
+export { KafkaProducer, type ProducerMetrics, type SendCallback } from './producer/kafka-producer.js';
 export {
   BuiltInPartitioner,
   DefaultPartitioner,

@@ -52,6 +52,9 @@ export interface ProducerMetrics {
 
 const EMPTY_HEADERS: RecordHeader[] = [];
 
+/** Called once per record: with the error, or with the metadata. */
+export type SendCallback = (error: Error | undefined, metadata: RecordMetadata | undefined) => void;
+
 /**
  * A Kafka producer. Obtain one with `createProducer`; it only wires and
  * delegates: the accumulator holds batches, the sender ships them, the
@@ -101,8 +104,23 @@ export class KafkaProducer<K = unknown, V = unknown> {
     return this.#p.streams.responses$;
   }
 
-  /** Sends a record; resolves when the broker acknowledges it (see the class docs for failures). */
-  send(record: ProducerRecord<K, V>): Promise<RecordMetadata> {
+  /**
+   * Sends a record; resolves when the broker acknowledges it (see the class
+   * docs for failures). With a callback, it is also called once, Node style,
+   * with the error or the metadata (the Java client's Callback).
+   */
+  send(record: ProducerRecord<K, V>, callback?: SendCallback): Promise<RecordMetadata> {
+    const promise = this.#sendRecord(record);
+    if (callback !== undefined) {
+      promise.then(
+        (m) => callback(undefined, m),
+        (e: Error) => callback(e, undefined),
+      );
+    }
+    return promise;
+  }
+
+  #sendRecord(record: ProducerRecord<K, V>): Promise<RecordMetadata> {
     if (this.#closing)
       return Promise.reject(new IllegalStateError('cannot send after the producer is closed'));
     const p = this.#p;

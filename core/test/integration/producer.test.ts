@@ -253,6 +253,15 @@ describe(`producer end to end (librdkafka ${leg})`, () => {
     assert.equal(await codeOf(p.send({ topic: t, value: 'x', timestamp: -5 })), 'INVALID_TIMESTAMP');
     await cluster.setTopicError('never-created', 3);
     assert.equal(await codeOf(p.send({ topic: 'never-created', value: 'x' })), 'TIMEOUT');
+    // The callback form hears of failures and successes too.
+    const heard = await new Promise<string>((resolve) =>
+      p
+        .send({ topic: t, value: Buffer.alloc(20_000) }, (err, meta) =>
+          resolve(err ? `error ${(err as { code?: string }).code}` : `ok ${meta?.offset}`),
+        )
+        .catch(() => {}),
+    );
+    assert.equal(heard, 'error RECORD_TOO_LARGE');
     // A tombstone (null value) is a valid record.
     const tomb = await p.send({ topic: t, key: 'k', value: null });
     const ok = await p.send({ topic: t, key: 'k2', value: 'after the errors' });
