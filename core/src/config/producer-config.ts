@@ -95,8 +95,8 @@ export const producerConfigDefs = {
   enableIdempotence: {
     javaName: 'enable.idempotence',
     type: 'boolean',
-    default: false,
-    doc: 'Not yet supported (the idempotent producer is its own issue); the Java default is true. Setting it true is refused.',
+    default: true,
+    doc: 'Exactly-once writes per partition: a producer id and per-partition sequence numbers let the broker drop duplicates from retries. Needs acks=all, retries > 0 and at most 5 requests in flight; when left at its default, a conflicting setting turns it off (as in Java), when set true explicitly a conflict is a ConfigError.',
   },
 } as const satisfies ConfigDefs;
 
@@ -136,10 +136,23 @@ export function resolveProducerConfig(input: ProducerConfigInput): Readonly<Prod
     );
   }
   if (config.enableIdempotence) {
-    throw new ConfigError(
-      'enableIdempotence',
-      'the idempotent producer is not available yet; leave it false',
-    );
+    const conflicts = [
+      config.acks !== 'all' && config.acks !== '-1' ? `acks must be all (is ${config.acks})` : '',
+      config.retries === 0 ? 'retries must be > 0' : '',
+      config.maxInFlightRequestsPerConnection > 5
+        ? `maxInFlightRequestsPerConnection must be at most 5 (is ${config.maxInFlightRequestsPerConnection})`
+        : '',
+    ].filter(Boolean);
+    if (conflicts.length > 0) {
+      if (input.enableIdempotence === true)
+        throw new ConfigError('enableIdempotence', `requires ${conflicts.join('; ')}`);
+      // Left at its default: the conflicting setting wins and idempotence is off (the Java client's rule).
+      return Object.freeze({
+        ...config,
+        enableIdempotence: false,
+        acks: config.acks === '-1' ? 'all' : config.acks,
+      });
+    }
   }
   if (config.acks === '-1') return Object.freeze({ ...config, acks: 'all' });
   return config;

@@ -17,6 +17,7 @@ import {
   VALUE_SERIALIZER,
 } from '../tokens.js';
 import { DefaultBufferPool } from './buffer-pool.js';
+import { IdempotenceManager } from './idempotence.js';
 import { ProducerInterceptors } from './interceptors.js';
 import { KafkaProducer, type ProducerCounters } from './kafka-producer.js';
 import { DefaultPartitioner } from './partitioner.js';
@@ -92,7 +93,12 @@ export async function createProducer<K = unknown, V = unknown>(
   );
   const streams = new ProducerStreams();
   const counters: ProducerCounters = { sent: 0, failed: 0 };
-  const sender = new Sender(config, accumulator, client, metadata, streams, logger, counters);
+  let wake = () => {};
+  const idempotence = config.enableIdempotence
+    ? new IdempotenceManager(client, logger, () => wake(), config.retryBackoffMs, config.retryBackoffMaxMs)
+    : undefined;
+  const sender = new Sender(config, accumulator, client, metadata, streams, logger, counters, idempotence);
+  wake = () => sender.wakeup();
   return new KafkaProducer<K, V>({
     config,
     client,
@@ -107,6 +113,7 @@ export async function createProducer<K = unknown, V = unknown>(
     streams,
     logger,
     counters,
+    idempotence,
   });
 }
 

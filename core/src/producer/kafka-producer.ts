@@ -4,6 +4,7 @@ import type { Logger } from '../network/logger.js';
 import type { Metadata, PartitionMetadata, TopicMetadata } from '../network/metadata.js';
 import type { NetworkClient } from '../network/network-client.js';
 import { estimateSizeInBytesUpperBound, type RecordHeader } from '../protocol/record-batch.js';
+import type { IdempotenceManager } from './idempotence.js';
 import type { ProducerInterceptors } from './interceptors.js';
 import { AppendResult, type RecordAccumulator } from './record-accumulator.js';
 import type { Sender } from './sender.js';
@@ -32,6 +33,7 @@ export interface ProducerParts<K, V> {
   streams: ProducerStreams;
   logger: Logger;
   counters: ProducerCounters;
+  idempotence: IdempotenceManager | undefined;
 }
 
 /** Counted per batch by the sender, and per record for failures before a batch. */
@@ -48,6 +50,10 @@ export interface ProducerMetrics {
   bufferPoolWaiters: number;
   batchesIncomplete: number;
   batchesInFlight: number;
+  /** Idempotence: the producer id and epoch (-1 when off or not yet assigned), and epoch bumps so far. */
+  producerId: number;
+  producerEpoch: number;
+  epochBumps: number;
 }
 
 const EMPTY_HEADERS: RecordHeader[] = [];
@@ -361,6 +367,9 @@ export class KafkaProducer<K = unknown, V = unknown> {
       bufferPoolWaiters: p.pool.queued,
       batchesIncomplete: p.accumulator.incompleteCount,
       batchesInFlight: p.sender.inFlightCount,
+      producerId: p.idempotence?.producerId ?? -1,
+      producerEpoch: p.idempotence?.epoch ?? -1,
+      epochBumps: p.idempotence?.bumps ?? 0,
     };
   }
 

@@ -1,5 +1,11 @@
 import type { CompressionType } from '../protocol/compression/index.js';
-import { decodeRecordBatches, RecordBatchBuilder, type RecordHeader } from '../protocol/record-batch.js';
+import {
+  decodeRecordBatches,
+  type ProducerStamp,
+  RecordBatchBuilder,
+  type RecordHeader,
+  restampBatch,
+} from '../protocol/record-batch.js';
 import type { RecordMetadata } from './types.js';
 
 export type Resolve = (metadata: RecordMetadata) => void;
@@ -91,10 +97,33 @@ export class ProducerBatch {
     return true;
   }
 
-  /** The batch's bytes, sealed once (compressed, CRC'd) and reused by every attempt. */
-  seal(): Buffer {
+  /** The producer stamp the sealed bytes carry (idempotence); baseSequence -1 when none. */
+  producerId = -1;
+  producerEpoch = -1;
+  baseSequence = -1;
+
+  /**
+   * The batch's bytes, sealed once (compressed, CRC'd) and reused by every
+   * attempt. With a stamp, the first seal writes it; a later different stamp
+   * (after an epoch bump) rewrites those fields and the CRC in place.
+   */
+  seal(stamp?: ProducerStamp): Buffer {
     this.closedForAppends = true;
-    this.#sealed ??= Buffer.from(this.#builder.build());
+    if (this.#sealed === undefined) {
+      this.#sealed = Buffer.from(this.#builder.build(stamp));
+    } else if (
+      stamp !== undefined &&
+      (stamp.producerId !== this.producerId ||
+        stamp.producerEpoch !== this.producerEpoch ||
+        stamp.baseSequence !== this.baseSequence)
+    ) {
+      restampBatch(this.#sealed, stamp);
+    }
+    if (stamp !== undefined) {
+      this.producerId = stamp.producerId;
+      this.producerEpoch = stamp.producerEpoch;
+      this.baseSequence = stamp.baseSequence;
+    }
     return this.#sealed;
   }
 

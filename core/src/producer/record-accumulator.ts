@@ -1,6 +1,6 @@
 import type { ClusterView } from '../network/metadata.js';
 import type { CompressionType } from '../protocol/compression/index.js';
-import type { RecordHeader } from '../protocol/record-batch.js';
+import type { ProducerStamp, RecordHeader } from '../protocol/record-batch.js';
 import { BuiltInPartitioner } from './partitioner.js';
 import { ProducerBatch, type Reject, type Resolve, type TopicInfo } from './producer-batch.js';
 import type { BufferPool } from './types.js';
@@ -47,6 +47,12 @@ export interface AccumulatorConfig {
   compression: CompressionType;
   adaptivePartitioning: boolean;
   partitionAvailabilityTimeoutMs: number;
+}
+
+/** Idempotence's hooks into drain: whether a batch may go now, and the stamp it carries. */
+export interface Sequencer {
+  canDrain(batch: ProducerBatch): boolean;
+  stamp(batch: ProducerBatch): ProducerStamp;
 }
 
 export interface ReadyCheck {
@@ -337,7 +343,12 @@ export class RecordAccumulator {
    * the last `ready` pass), starting where the previous drain of that node
    * stopped, until `maxRequestSize` bytes. Drained batches are sealed.
    */
-  drain(nodes: Iterable<number>, maxRequestSize: number, now: number): Map<number, ProducerBatch[]> {
+  drain(
+    nodes: Iterable<number>,
+    maxRequestSize: number,
+    now: number,
+    sequencer?: Sequencer,
+  ): Map<number, ProducerBatch[]> {
     const out = new Map<number, ProducerBatch[]>();
     for (const node of nodes) {
       const parts = this.#byNode.get(node);
@@ -350,9 +361,10 @@ export class RecordAccumulator {
         const q = parts[(start + i) % parts.length] as PartitionQueue;
         const first = q.batches[0];
         if (first === undefined || q.muted || (first.inRetry && now < first.retryAt)) continue;
+        if (sequencer !== undefined && !sequencer.canDrain(first)) continue;
         if (batches.length > 0 && size + first.sizeInBytes > maxRequestSize) break;
         q.batches.shift();
-        const sealed = first.seal();
+        const sealed = sequencer === undefined ? first.seal() : first.seal(sequencer.stamp(first));
         first.attempts++;
         first.lastAttemptMs = now;
         size += sealed.length;
@@ -386,7 +398,23 @@ export class RecordAccumulator {
       this.#config.retryBackoffMaxMs,
     );
     batch.retryAt = now + Math.round(exp * (0.8 + Math.random() * 0.4));
-    this.#queue(this.topic(batch.topic.name), batch.partition).batches.unshift(batch);
+    const batches = this.#queue(this.topic(batch.topic.name), batch.partition).batches;
+    // A batch with a sequence number goes among the other retried ones in
+    // sequence order, so retries reach the broker in order.
+    let at = 0;
+    if (batch.baseSequence >= 0) {
+      while (at < batches.length) {
+        const b = batches[at] as ProducerBatch;
+        if (b.baseSequence < 0 || b.baseSequence > batch.baseSequence) break;
+        at++;
+      }
+    }
+    batches.splice(at, 0, batch);
+  }
+
+  /** Every queued batch (for re-sequencing after a producer epoch bump). */
+  *queuedBatches(): Generator<ProducerBatch> {
+    for (const t of this.#topics.values()) for (const q of t.partitions) if (q) yield* q.batches;
   }
 
   /** Replaces a batch (split after MESSAGE_TOO_LARGE) by its pieces, at the front of its queue. */

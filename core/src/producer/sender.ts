@@ -13,6 +13,7 @@ import { ProduceApi } from '../protocol/apis/produce.js';
 import { ErrorCode } from '../protocol/error-codes.js';
 import { encodeProduceRequestBody, type ProduceTopicBatches } from '../protocol/produce-request.js';
 import { chooseProduceVersion } from '../protocol/versions.js';
+import { type IdempotenceManager, SequenceVerdict } from './idempotence.js';
 import type { ProducerBatch } from './producer-batch.js';
 import type { RecordAccumulator } from './record-accumulator.js';
 import type { ProducerStreams } from './streams.js';
@@ -38,6 +39,8 @@ export class Sender {
   readonly #acks: number;
   readonly #guaranteeOrder: boolean;
   readonly #inFlight = new Set<ProducerBatch>();
+  readonly #idem: IdempotenceManager | undefined;
+  #bumpsSeen = 0;
   readonly #counters: { sent: number; failed: number };
   #scheduled = false;
   #timer: NodeJS.Timeout | undefined;
@@ -54,8 +57,10 @@ export class Sender {
     streams: ProducerStreams,
     log: Logger,
     counters: { sent: number; failed: number },
+    idempotence?: IdempotenceManager,
   ) {
     this.#counters = counters;
+    this.#idem = idempotence;
     this.#config = config;
     this.#accumulator = accumulator;
     this.#client = client;
@@ -95,18 +100,32 @@ export class Sender {
       for (const t of check.unknownLeaderTopics) this.#metadata.add(t);
       this.#metadata.requestUpdate();
     }
+    let readyDelay = check.nextReadyCheckDelayMs;
+    let mayDrain = true;
+    const idem = this.#idem;
+    if (idem !== undefined) {
+      mayDrain = idem.maintain(now, (delay) => {
+        readyDelay = Math.min(readyDelay, delay);
+      });
+      if (idem.bumps !== this.#bumpsSeen) {
+        this.#bumpsSeen = idem.bumps;
+        idem.resequence(this.#accumulator.queuedBatches());
+      }
+    }
     const sendable: number[] = [];
     for (const node of check.readyNodes) {
       if (this.#client.isReady(node)) sendable.push(node);
       else this.#connect(node);
     }
-    const drained = this.#accumulator.drain(sendable, this.#config.maxRequestSize, now);
+    const drained = mayDrain
+      ? this.#accumulator.drain(sendable, this.#config.maxRequestSize, now, idem)
+      : new Map<number, ProducerBatch[]>();
     for (const [node, batches] of drained) {
       if (this.#guaranteeOrder) for (const b of batches) this.#accumulator.mute(b.topic.name, b.partition);
       this.#sendProduceRequest(node, batches, now);
     }
     this.#expire(now);
-    this.#arm(check.nextReadyCheckDelayMs, now);
+    this.#arm(readyDelay, now);
   }
 
   #connect(node: number): void {
@@ -156,6 +175,10 @@ export class Sender {
     const expired = this.#accumulator.expired(now);
     for (const b of this.#inFlight) if (now - b.createdMs >= this.#config.deliveryTimeoutMs) expired.push(b);
     for (const b of expired) {
+      // Sent at least once: it may have been written, so the sequences after
+      // it cannot be trusted (KIP-360): bump the epoch before going on.
+      if (this.#idem !== undefined && b.baseSequence >= 0)
+        this.#idem.requestBump(`${b.topic.name}-${b.partition} expired after it was sent`);
       this.#inFlight.delete(b);
       const err = new DeliveryTimeoutError(
         `Expiring ${b.recordCount} record(s) for ${b.topic.name}-${b.partition}: ${now - b.createdMs} ms has passed since batch creation`,
@@ -205,6 +228,7 @@ export class Sender {
     sentAt: number,
   ): void {
     const now = Date.now();
+    if (this.#idem !== undefined) for (const b of batches) this.#idem.returned(b);
     if (res === undefined) {
       // acks=0: no response; done once written, offsets unknown.
       for (const b of batches) this.#complete(b, -1, -1);
@@ -235,8 +259,24 @@ export class Sender {
         continue;
       }
       if (p.errorCode === ErrorCode.NONE) {
+        this.#idem?.acked(b);
         this.#complete(b, p.baseOffset, p.logAppendTimeMs);
         continue;
+      }
+      if (this.#idem !== undefined) {
+        const verdict = this.#idem.verdict(b, p.errorCode);
+        if (verdict === SequenceVerdict.Success) {
+          // DUPLICATE_SEQUENCE_NUMBER: the broker already has it.
+          this.#idem.acked(b);
+          this.#complete(b, p.baseOffset, p.logAppendTimeMs);
+          continue;
+        }
+        if (verdict !== SequenceVerdict.NotMine) {
+          const error = kafkaProtocolError(p.errorCode, `${b.topic.name}-${b.partition} on node ${node}`);
+          if (verdict === SequenceVerdict.BumpEpoch) this.#idem.requestBump(error.code);
+          this.#retryOrFail(b, error, now, true);
+          continue;
+        }
       }
       const detail = [`${b.topic.name}-${b.partition} on node ${node}`, p.errorMessage ?? '']
         .filter(Boolean)
@@ -270,17 +310,18 @@ export class Sender {
     if (this.#log.infoEnabled) this.#log.info('produce request failed', { nodeId: node, error: err.message });
     // A lost connection may mean a lost leader: refresh before retrying.
     if (isKafkaClientError(err) && err.retriable) this.#metadata.requestUpdate();
+    if (this.#idem !== undefined) for (const b of batches) this.#idem.returned(b);
     for (const b of batches) this.#retryOrFail(b, err, now);
     this.wakeup();
   }
 
   /** The Java client's canRetry: retriable, attempts left, and still within the delivery timeout. */
-  #retryOrFail(b: ProducerBatch, error: Error, now: number): void {
+  #retryOrFail(b: ProducerBatch, error: Error, now: number, forceRetry = false): void {
     if (b.done) {
       this.#inFlight.delete(b);
       return;
     }
-    const retriable = isKafkaClientError(error) && error.retriable;
+    const retriable = forceRetry || (isKafkaClientError(error) && error.retriable);
     const inTime = now - b.createdMs < this.#config.deliveryTimeoutMs;
     if (retriable && inTime && b.attempts <= this.#config.retries && !this.#closed) {
       this.#inFlight.delete(b);
