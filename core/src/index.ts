@@ -61,6 +61,11 @@ export {
   produceFrom,
   type RecordAccepted,
 } from './producer/streams.js';
+export {
+  type ConsumerGroupMetadata,
+  type OffsetToCommit,
+  TransactionState,
+} from './producer/transactions.js';
 export type {
   BufferPool,
   HeaderValue,

@@ -29,6 +29,8 @@ export interface ReadTopicOptions {
   headers?: boolean;
   /** Read only this partition. */
   partition?: number;
+  /** read_committed (librdkafka's default: aborted and open transactions hidden) or read_uncommitted. */
+  isolationLevel?: 'read_committed' | 'read_uncommitted';
 }
 
 export interface KcatRunOptions {
@@ -156,6 +158,7 @@ export async function readTopic(
     'check.crcs=true',
   ];
   if (options.partition !== undefined) base.push('-p', String(options.partition));
+  if (options.isolationLevel !== undefined) base.push('-X', `isolation.level=${options.isolationLevel}`);
   const run = { timeoutMs: options.timeoutMs ?? 60_000 };
 
   const records = parseFormatted(await runKcat([...base, '-f', FORMAT], run), topic);

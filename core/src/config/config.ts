@@ -34,7 +34,8 @@ function check(key: string, def: ConfigDef, value: unknown): unknown {
       return value;
     }
     case 'string':
-      if (typeof value !== 'string') throw bad('must be a string');
+      if (typeof value !== 'string' && !(value === null && def.default === null))
+        throw bad('must be a string');
       return value;
     case 'boolean':
       if (typeof value !== 'boolean') throw bad('must be a boolean');

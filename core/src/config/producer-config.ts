@@ -92,6 +92,19 @@ export const producerConfigDefs = {
     default: true,
     doc: "Let brokers create a topic on the producer's first metadata request for it (when the broker allows it).",
   },
+  transactionalId: {
+    javaName: 'transactional.id',
+    type: 'string',
+    default: null,
+    doc: 'Makes the producer transactional (implies idempotence): call initTransactions() once, then send inside beginTransaction() / commitTransaction() or abortTransaction(). A second producer with the same id fences this one.',
+  },
+  transactionTimeoutMs: {
+    javaName: 'transaction.timeout.ms',
+    type: 'int',
+    default: 60_000,
+    min: 1,
+    doc: 'How long the coordinator lets a transaction stay open before aborting it.',
+  },
   enableIdempotence: {
     javaName: 'enable.idempotence',
     type: 'boolean',
@@ -116,6 +129,8 @@ export interface ProducerConfig extends NetworkConfig {
   partitionerAdaptivePartitioningEnable: boolean;
   partitionerAvailabilityTimeoutMs: number;
   allowAutoCreateTopics: boolean;
+  transactionalId: string | null;
+  transactionTimeoutMs: number;
   enableIdempotence: boolean;
 }
 
@@ -133,6 +148,12 @@ export function resolveProducerConfig(input: ProducerConfigInput): Readonly<Prod
     throw new ConfigError(
       'deliveryTimeoutMs',
       `must be at least lingerMs + requestTimeoutMs (${config.lingerMs} + ${config.requestTimeoutMs}), got ${config.deliveryTimeoutMs}`,
+    );
+  }
+  if (config.transactionalId !== null && !config.enableIdempotence) {
+    throw new ConfigError(
+      'transactionalId',
+      'a transactional producer is idempotent; enableIdempotence cannot be false',
     );
   }
   if (config.enableIdempotence) {

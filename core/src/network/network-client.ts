@@ -184,6 +184,18 @@ export class NetworkClient extends EventEmitter<NetworkClientEvents> implements 
     this.#rearm();
   }
 
+  /** Adds (or updates) one broker without touching the others: a coordinator found by FindCoordinator. */
+  ensureBroker(b: BrokerAddress): void {
+    const node = this.#nodes.get(b.nodeId);
+    if (!node) this.#nodes.set(b.nodeId, new NodeState(b.nodeId, b.host, b.port));
+    else if (node.host !== b.host || node.port !== b.port) {
+      node.host = b.host;
+      node.port = b.port;
+      node.addresses = [];
+      if (node.state !== ConnectionState.Disconnected) this.#selector.close(node.connectionId);
+    }
+  }
+
   connectionState(nodeId: number): ConnectionState {
     return this.#nodes.get(nodeId)?.state ?? ConnectionState.Disconnected;
   }

@@ -25,6 +25,7 @@ import { RecordAccumulator } from './record-accumulator.js';
 import { Sender } from './sender.js';
 import { DefaultSerializer } from './serializers.js';
 import { ProducerStreams } from './streams.js';
+import { TransactionManager } from './transactions.js';
 import type { Interceptor, Serializer } from './types.js';
 
 export interface CreateProducerOptions {
@@ -99,6 +100,24 @@ export async function createProducer<K = unknown, V = unknown>(
     : undefined;
   const sender = new Sender(config, accumulator, client, metadata, streams, logger, counters, idempotence);
   wake = () => sender.wakeup();
+  let transactions: TransactionManager | undefined;
+  if (config.transactionalId !== null && idempotence !== undefined) {
+    idempotence.transactional = true;
+    transactions = new TransactionManager({
+      transactionalId: config.transactionalId,
+      transactionTimeoutMs: config.transactionTimeoutMs,
+      maxBlockMs: config.maxBlockMs,
+      retryBackoffMs: config.retryBackoffMs,
+      retryBackoffMaxMs: config.retryBackoffMaxMs,
+      client,
+      idempotence,
+      logger,
+      wakeup: wake,
+      // Fenced: every record still pending rejects with the fencing error.
+      onFatal: (err) => accumulator.abortAll(err),
+    });
+    sender.transactions = transactions;
+  }
   return new KafkaProducer<K, V>({
     config,
     client,
@@ -114,6 +133,7 @@ export async function createProducer<K = unknown, V = unknown>(
     logger,
     counters,
     idempotence,
+    transactions,
   });
 }
 

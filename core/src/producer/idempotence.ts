@@ -57,6 +57,8 @@ export class IdempotenceManager implements Sequencer {
   #inFlightTotal = 0;
   /** Epoch bumps so far (for tests and metrics). */
   bumps = 0;
+  /** Transactional: the producer id comes from initTransactions(), and batches carry the transactional bit. */
+  transactional = false;
 
   constructor(
     client: NetworkClient,
@@ -97,6 +99,8 @@ export class IdempotenceManager implements Sequencer {
    * flight. Returns whether batches may be drained this pass.
    */
   maintain(now: number, onRetryTimer: (delayMs: number) => void): boolean {
+    // A transactional producer's id and epoch are the transaction manager's business.
+    if (this.transactional) return this.producerId >= 0;
     if (this.#initializing) return false;
     if (this.#bumpRequested && this.#inFlightTotal === 0 && this.producerId >= 0 && this.epoch < MAX_EPOCH) {
       // Without transactions there is no coordinator state to fence: the
@@ -185,7 +189,7 @@ export class IdempotenceManager implements Sequencer {
   // Sequencer -------------------------------------------------------------------
 
   canDrain(batch: ProducerBatch): boolean {
-    if (!this.ready) return false;
+    if (this.producerId < 0 || (!this.transactional && !this.ready)) return false;
     // A retry (it keeps its sequence) waits until nothing of its partition is
     // in flight: the queue is in sequence order, so retries go out in order.
     if (batch.baseSequence >= 0 && batch.producerEpoch === this.epoch)

@@ -10,6 +10,12 @@ import { AppendResult, type RecordAccumulator } from './record-accumulator.js';
 import type { Sender } from './sender.js';
 import { serializeOrThrow } from './serializers.js';
 import type { ProducerStreams } from './streams.js';
+import {
+  type ConsumerGroupMetadata,
+  type OffsetToCommit,
+  type TransactionManager,
+  TransactionState,
+} from './transactions.js';
 import type {
   BufferPool,
   Partitioner,
@@ -34,6 +40,7 @@ export interface ProducerParts<K, V> {
   logger: Logger;
   counters: ProducerCounters;
   idempotence: IdempotenceManager | undefined;
+  transactions: TransactionManager | undefined;
 }
 
 /** Counted per batch by the sender, and per record for failures before a batch. */
@@ -127,6 +134,13 @@ export class KafkaProducer<K = unknown, V = unknown> {
   }
 
   #sendRecord(record: ProducerRecord<K, V>): Promise<RecordMetadata> {
+    if (this.#p.transactions !== undefined && !this.#closing) {
+      try {
+        this.#p.transactions.assertCanSend();
+      } catch (err) {
+        return Promise.reject(err);
+      }
+    }
     if (this.#closing)
       return Promise.reject(new IllegalStateError('cannot send after the producer is closed'));
     const p = this.#p;
@@ -350,6 +364,65 @@ export class KafkaProducer<K = unknown, V = unknown> {
     const done = this.#p.accumulator.flush();
     this.#p.sender.wakeup();
     await done;
+  }
+
+  // -- transactions (a producer with transactionalId) -----------------------------------
+
+  #txn(): TransactionManager {
+    const t = this.#p.transactions;
+    if (t === undefined)
+      throw new IllegalStateError('this producer has no transactionalId: transactions are not available');
+    return t;
+  }
+
+  /** Registers the transactional id with its coordinator (fencing older instances). Call once, first. */
+  async initTransactions(): Promise<void> {
+    await this.#txn().initTransactions();
+  }
+
+  /** Opens a transaction: sends until commit/abort belong to it. */
+  beginTransaction(): void {
+    this.#txn().beginTransaction();
+  }
+
+  /** Adds consumer offsets to the open transaction (consume-transform-produce). */
+  async sendOffsetsToTransaction(
+    offsets: readonly OffsetToCommit[],
+    group: ConsumerGroupMetadata,
+  ): Promise<void> {
+    await this.#txn().sendOffsetsToTransaction(offsets, group);
+  }
+
+  /**
+   * Sends what is buffered and commits the transaction. If a record of it
+   * failed, nothing is committed: this rejects with that error and the
+   * transaction must be aborted.
+   */
+  async commitTransaction(): Promise<void> {
+    const t = this.#txn();
+    if (t.state !== TransactionState.InTransaction && t.state !== TransactionState.AbortableError) {
+      t.assertCanSend(); // throws the right "call ... first" error
+    }
+    await this.flush();
+    if (t.abortableError !== undefined || t.state === TransactionState.AbortableError) {
+      const err =
+        t.abortableError ?? new IllegalStateError('the transaction failed: call abortTransaction()');
+      throw err;
+    }
+    await t.endTransaction(true);
+  }
+
+  /** Aborts the open transaction: its records are never visible to read_committed consumers. */
+  async abortTransaction(): Promise<void> {
+    const t = this.#txn();
+    if (t.state !== TransactionState.InTransaction && t.state !== TransactionState.AbortableError) {
+      if (t.state === TransactionState.Fatal) throw t.fatalError;
+      throw new IllegalStateError(
+        `no transaction to abort (state ${t.state}): call beginTransaction() first`,
+      );
+    }
+    await this.flush();
+    await t.endTransaction(false);
   }
 
   /** The topic's partitions (fetching metadata if needed, up to maxBlockMs). */

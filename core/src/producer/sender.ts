@@ -4,6 +4,7 @@ import {
   InvalidMetadataError,
   isKafkaClientError,
   kafkaProtocolError,
+  ProducerFencedError,
 } from '../errors.js';
 import type { Logger } from '../network/logger.js';
 import type { Metadata } from '../network/metadata.js';
@@ -15,8 +16,9 @@ import { encodeProduceRequestBody, type ProduceTopicBatches } from '../protocol/
 import { chooseProduceVersion } from '../protocol/versions.js';
 import { type IdempotenceManager, SequenceVerdict } from './idempotence.js';
 import type { ProducerBatch } from './producer-batch.js';
-import type { RecordAccumulator } from './record-accumulator.js';
+import type { RecordAccumulator, Sequencer } from './record-accumulator.js';
 import type { ProducerStreams } from './streams.js';
+import type { TransactionManager } from './transactions.js';
 
 /**
  * The sender: drains the accumulator to the brokers. Event-driven, not a
@@ -40,6 +42,9 @@ export class Sender {
   readonly #guaranteeOrder: boolean;
   readonly #inFlight = new Set<ProducerBatch>();
   readonly #idem: IdempotenceManager | undefined;
+  #txn: TransactionManager | undefined;
+  /** Idempotence's (and transactions') gate and stamp for drain. */
+  readonly #sequencer: Sequencer | undefined;
   #bumpsSeen = 0;
   readonly #counters: { sent: number; failed: number };
   #scheduled = false;
@@ -61,6 +66,14 @@ export class Sender {
   ) {
     this.#counters = counters;
     this.#idem = idempotence;
+    this.#sequencer =
+      idempotence === undefined
+        ? undefined
+        : {
+            canDrain: (b) =>
+              idempotence.canDrain(b) && (this.#txn === undefined || this.#txn.partitionReady(b)),
+            stamp: (b) => idempotence.stamp(b),
+          };
     this.#config = config;
     this.#accumulator = accumulator;
     this.#client = client;
@@ -71,6 +84,11 @@ export class Sender {
     this.#guaranteeOrder = config.maxInFlightRequestsPerConnection === 1;
     client.on('ready', () => this.wakeup());
     metadata.on('update', () => this.wakeup());
+  }
+
+  /** Makes the sender transactional (set once by the composition root). */
+  set transactions(txn: TransactionManager) {
+    this.#txn = txn;
   }
 
   get inFlightCount(): number {
@@ -118,7 +136,7 @@ export class Sender {
       else this.#connect(node);
     }
     const drained = mayDrain
-      ? this.#accumulator.drain(sendable, this.#config.maxRequestSize, now, idem)
+      ? this.#accumulator.drain(sendable, this.#config.maxRequestSize, now, this.#sequencer)
       : new Map<number, ProducerBatch[]>();
     for (const [node, batches] of drained) {
       if (this.#guaranteeOrder) for (const b of batches) this.#accumulator.mute(b.topic.name, b.partition);
@@ -210,9 +228,17 @@ export class Sender {
     const expectResponse = this.#acks !== 0;
     this.#client
       .request(node, ProduceApi, undefined as never, {
-        version: (v) => chooseProduceVersion(v, { inTransaction: false, topicIdsKnown: false }),
+        version: (v) =>
+          chooseProduceVersion(v, { inTransaction: this.#txn !== undefined, topicIdsKnown: false }),
         encode: (w, version) =>
-          encodeProduceRequestBody(w, version, null, this.#acks, this.#config.requestTimeoutMs, topics),
+          encodeProduceRequestBody(
+            w,
+            version,
+            this.#txn?.transactionalIdBytes ?? null,
+            this.#acks,
+            this.#config.requestTimeoutMs,
+            topics,
+          ),
         expectResponse,
       })
       .then(
@@ -273,6 +299,23 @@ export class Sender {
         }
         if (verdict !== SequenceVerdict.NotMine) {
           const error = kafkaProtocolError(p.errorCode, `${b.topic.name}-${b.partition} on node ${node}`);
+          if (verdict === SequenceVerdict.BumpEpoch && this.#txn !== undefined) {
+            // Transactional: a newer instance fenced us, or the transaction can no longer be trusted.
+            if (
+              p.errorCode === ErrorCode.INVALID_PRODUCER_EPOCH ||
+              p.errorCode === ErrorCode.PRODUCER_FENCED
+            ) {
+              this.#txn.fail(
+                new ProducerFencedError(
+                  p.errorCode,
+                  `${b.topic.name}-${b.partition}: a newer producer with the same transactional id took over`,
+                ),
+              );
+            } else {
+              this.#finish(b, error);
+            }
+            continue;
+          }
           if (verdict === SequenceVerdict.BumpEpoch) this.#idem.requestBump(error.code);
           this.#retryOrFail(b, error, now, true);
           continue;
@@ -350,6 +393,7 @@ export class Sender {
   }
 
   #finish(b: ProducerBatch, error: Error): void {
+    if (this.#txn !== undefined && !b.done) this.#txn.batchFailed(error);
     this.#inFlight.delete(b);
     if (!b.done) this.#counters.failed += b.recordCount;
     b.fail(error);
