@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 const micro = ['crc32c', 'compression', 'record-batch'];
-const endToEnd = ['streams-cost'];
+const endToEnd = ['streams-cost', 'idempotence-cost'];
 let failed = 0;
 for (const name of micro) {
   const script = fileURLToPath(new URL(`./micro/${name}.js`, import.meta.url));
