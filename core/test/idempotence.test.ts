@@ -4,27 +4,17 @@ import { resolveConfig } from '../src/config/config.js';
 import { networkConfigDefs } from '../src/config/network-config.js';
 import { silentLogger } from '../src/network/logger.js';
 import { NetworkClient } from '../src/network/network-client.js';
-import type { Selectable } from '../src/network/selector.js';
 import { DefaultBufferPool } from '../src/producer/buffer-pool.js';
 import { IdempotenceManager, SequenceVerdict } from '../src/producer/idempotence.js';
 import { ProducerBatch } from '../src/producer/producer-batch.js';
 import { RecordAccumulator } from '../src/producer/record-accumulator.js';
 import { ErrorCode } from '../src/protocol/error-codes.js';
 import { decodeRecordBatches } from '../src/protocol/record-batch.js';
+import { idleSelector as idle } from './fixtures.js';
 
 // The sequencing rules on their own (librdkafka's mock does not check
 // sequences for non-transactional producers, so these pin them directly).
 
-const idle: Selectable = {
-  setListener() {},
-  connect() {},
-  send: () => false,
-  close() {},
-  closeAll() {},
-  isConnected: () => false,
-  queuedBytes: () => 0,
-  size: 0,
-};
 const client = new NetworkClient(
   resolveConfig(networkConfigDefs, { bootstrapServers: ['127.0.0.1:1'] }),
   idle,

@@ -5,22 +5,11 @@ import { networkConfigDefs } from '../src/config/network-config.js';
 import { ConfigError, KafkaProtocolError } from '../src/errors.js';
 import { Metadata, validateTopicName } from '../src/network/metadata.js';
 import { NetworkClient } from '../src/network/network-client.js';
-import type { Selectable } from '../src/network/selector.js';
 import type { MetadataResponse } from '../src/protocol/apis/metadata.js';
+import { idleSelector as idle } from './fixtures.js';
 
 // Metadata's merge rules, exercised on responses directly (no broker needed:
 // update() is what a Metadata response goes through).
-
-const idle: Selectable = {
-  setListener() {},
-  connect() {},
-  send: () => false,
-  close() {},
-  closeAll() {},
-  isConnected: () => false,
-  queuedBytes: () => 0,
-  size: 0,
-};
 
 function metadata() {
   const config = resolveConfig<never>(networkConfigDefs, { bootstrapServers: ['127.0.0.1:9092'] });

@@ -20,3 +20,4 @@ export {
   runKcat,
 } from './kcat.js';
 export { ensureLauncher, LIBRDKAFKA_ENV, LibrdkafkaVersion, librdkafkaFromEnv } from './launcher.js';
+export { mulberry32 } from './prng.js';

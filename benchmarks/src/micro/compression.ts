@@ -7,6 +7,7 @@
  *
  *   npx tsc -b core benchmarks && node benchmarks/dist/src/micro/compression.js
  */
+import { mulberry32 } from '@tributary/testkit';
 import type { CompressionCodec } from '../../../core/dist/src/protocol/compression/codec.js';
 import type * as Index from '../../../core/dist/src/protocol/compression/index.js';
 import type * as Lz4 from '../../../core/dist/src/protocol/compression/lz4.js';
@@ -25,17 +26,8 @@ const { createSnappyCodec, loadPureSnappy } = await core<typeof Snappy>('snappy.
 const { createLz4Codec, pureLz4 } = await core<typeof Lz4>('lz4.js');
 const { createZstdCodec, loadNativeZstd, loadWasmZstd, loadZlibZstd } = await core<typeof Zstd>('zstd.js');
 
-/** mulberry32: the same payload every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The same payload every run. */
+const prng = mulberry32;
 
 /** Newline-separated JSON events (~330 B each) until `size` bytes. */
 export function jsonPayload(size: number, seed = 7): Buffer {

@@ -1,4 +1,5 @@
 import { ClusterView, type PartitionMetadata, type TopicMetadata } from '@tributary/core';
+import { mulberry32 } from '@tributary/testkit';
 
 /** A cluster whose topics have partitions with the given leaders (-1: none). */
 export function clusterWith(topics: Record<string, number[]>): ClusterView {
@@ -23,17 +24,8 @@ export function led(n: number): number[] {
   return Array.from({ length: n }, (_, i) => 1 + (i % 3));
 }
 
-/** A seeded PRNG (mulberry32), so randomised tests replay exactly. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded PRNG (the testkit's mulberry32), so randomised tests replay exactly. */
+export const seeded = mulberry32;
 
 export function randomKey(random: () => number): Uint8Array {
   const key = new Uint8Array(1 + Math.floor(random() * 32));
