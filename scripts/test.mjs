@@ -18,6 +18,9 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const legs = (process.env.TRIBUTARY_LIBRDKAFKA_MATRIX ?? '2.12,2.0.2').split(',').filter(Boolean);
 const filters = process.argv.slice(2);
 
+// Which Node runs the tests (a `node` binary in node_modules/.bin would shadow the system's inside npm scripts).
+console.log(`tests run on node ${process.version} (${process.execPath})`);
+
 const build = spawnSync('npx', ['turbo', 'run', 'build', '--output-logs=errors-only'], {
   cwd: root,
   stdio: 'inherit',
