@@ -1,8 +1,8 @@
 /**
  * `npm run bench`: the quick set of micro-benchmarks (hot paths), each in its
  * own process so one's JIT state does not colour another's. The side-by-side
- * comparison with the peers arrives with the producer (issue 9). Benchmarks
- * never run as tests and never fail on timing.
+ * comparison with the peers is `npm run bench:full` (compare/index.ts).
+ * Benchmarks never run as tests and never fail on timing.
  */
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
