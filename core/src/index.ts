@@ -37,6 +37,13 @@ export {
   type RequestOptions,
 } from './network/network-client.js';
 export { type Selectable, Selector, type SelectorListener } from './network/selector.js';
+export { classifyTlsError, isTlsError, TlsError, TlsFailure } from './network/tls-errors.js';
+export {
+  checkTlsOptions,
+  sniName,
+  type TlsMaterial,
+  type TlsTransportOptions,
+} from './network/tls-options.js';
 export type { Transport, TransportFactory, TransportHandler, TransportOptions } from './network/transport.js';
 export { DefaultBufferPool } from './producer/buffer-pool.js';
 export { type CreateProducerOptions, createProducer } from './producer/create-producer.js';

@@ -1,2 +1,10 @@
-/** @tributary/adapter-node: Node.js transports for Tributary. TCP today; TLS arrives with its own issue. */
+/** @tributary/adapter-node: Node.js transports for Tributary: plaintext TCP and TLS. */
+
+export { isTlsError, TlsError, TlsFailure } from '@tributary/core';
 export { createTcpTransport } from './tcp-transport.js';
+export {
+  createTlsTransport,
+  type TlsMaterial,
+  type TlsTransportOptions,
+  tlsTransport,
+} from './tls-transport.js';

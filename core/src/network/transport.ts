@@ -22,6 +22,21 @@
  *   given to a plaintext factory); a bad address is a connection failure.
  * - Writes before `onConnect` are queued; `write` after close returns false
  *   and no `onDrain` follows. Handlers do not throw (core catches its own).
+ * - `write` keeps a reference to `data` (no copy) until the bytes reach the
+ *   OS: the caller must not modify the buffer after the call.
+ * - A TLS transport is "connected" once the handshake is done and the peer's
+ *   certificate verified: `onConnect` waits for it, and `connectTimeoutMs`
+ *   covers it. Its TLS failures reach `onClose` as an Error named
+ *   `TlsError` (brand: `tlsFailure === true`) with `code` (the runtime's, e.g.
+ *   `CERT_HAS_EXPIRED`), `reason` (`untrusted-certificate`,
+ *   `hostname-mismatch`, `certificate-expired`, `client-certificate-rejected`,
+ *   ...) and `retriable` (false when only a configuration or certificate
+ *   change can help). A broker refusing our certificate under TLS 1.3 says so
+ *   only after the handshake, so that one arrives after `onConnect`.
+ *
+ * The conformance suite in `@tributary/core/testing` (`transportConformance`)
+ * checks this contract on real sockets; every adapter package runs it, under
+ * its runtime. See docs/transports.md.
  */
 export interface TransportHandler {
   onConnect(): void;
@@ -35,11 +50,22 @@ export interface TransportOptions {
   port: number;
   /** Abort the connection attempt after this long (socket.connection.setup.timeout.ms). */
   connectTimeoutMs: number;
-  /** SO_SNDBUF hint in bytes (send.buffer.bytes); -1 leaves the OS default. */
+  /**
+   * SO_SNDBUF hint in bytes (send.buffer.bytes); -1 leaves the OS default.
+   * Node and Bun cannot set SO_SNDBUF on a TCP socket: their adapters use a
+   * positive value as the high water mark of their user-space write queue.
+   */
   sendBufferBytes: number;
   /** SO_RCVBUF hint in bytes (receive.buffer.bytes); -1 leaves the OS default. */
   receiveBufferBytes: number;
-  /** TLS settings, for transports that speak TLS; undefined means plaintext. */
+  /**
+   * TLS settings, for transports that speak TLS; undefined means plaintext.
+   * The adapters' TLS factories take the same shape as their own options
+   * (`ca`, `cert`, `key`, `passphrase`, `servername`, `rejectUnauthorized`,
+   * `endpointIdentificationAlgorithm`, `minVersion`, `maxVersion`, `ciphers`)
+   * and merge it over them for that connection; plaintext factories throw a
+   * TypeError when it is set.
+   */
   tls?: Record<string, unknown> | undefined;
 }
 

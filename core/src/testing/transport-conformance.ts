@@ -19,14 +19,18 @@
  * certificates made with the `openssl` CLI, for TLS transports).
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, connect as netConnect, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createServer as createTlsServer, type Server as TlsServer, type TLSSocket } from 'node:tls';
-import { Worker } from 'node:worker_threads';
-import type { Transport, TransportFactory, TransportHandler, TransportOptions } from '../network/transport.js';
+import { createServer as createTlsServer, type TLSSocket, type Server as TlsServer } from 'node:tls';
+import type {
+  Transport,
+  TransportFactory,
+  TransportHandler,
+  TransportOptions,
+} from '../network/transport.js';
 
 /** Every listener here is on 127.0.0.1, and every transport connects there. */
 export const LOOPBACK = '127.0.0.1';
@@ -283,6 +287,8 @@ export async function listenForTransport(
       });
     });
     inner.on('tlsClientError', noop); // handshake failures are what several tests provoke
+    // Its TCP connections too, so close() can end one still in its handshake.
+    inner.on('connection', (socket: Socket) => track(socket));
     servers.push(inner);
     const innerPort = await listenOn(inner);
     const front = createServer((raw) => {
@@ -331,12 +337,13 @@ export async function unusedPort(): Promise<number> {
 
 /**
  * Why a connect that hangs cannot be made here, or false when it can. The
- * hang: a listener with backlog 1 in a worker thread whose event loop is
- * blocked, so nothing calls accept(); Linux completes the handshake for
- * backlog + 1 = 2 connections (they sit in the accept queue), then drops
- * further SYNs (net.ipv4.tcp_abort_on_overflow = 0, the default), and the
- * client retransmits its SYN after 1 s: a connect stays pending for longer
- * than the timeout.
+ * hang: a Node process listens with backlog 1 and then blocks its event loop
+ * (a synchronous read of its stdin), so nothing calls accept(); Linux
+ * completes the handshake for backlog + 1 = 2 connections (they sit in the
+ * accept queue), then drops further SYNs (net.ipv4.tcp_abort_on_overflow = 0,
+ * the default), and the client retransmits its SYN after 1 s: a connect stays
+ * pending for longer than the timeout. The listener is a Node child process
+ * even under Bun, whose own listeners do not honour a backlog of 1.
  */
 export function connectHangUnavailable(): string | false {
   if (process.platform !== 'linux') return 'relies on Linux dropping SYNs when the accept queue is full';
@@ -346,34 +353,45 @@ export function connectHangUnavailable(): string | false {
   } catch {
     return 'cannot read net.ipv4.tcp_abort_on_overflow';
   }
+  if (nodeBinary() === undefined) return 'needs a node binary for the stalled listener';
   return false;
 }
 
+/** Node itself, or under another runtime the `node` on PATH (undefined when there is none). */
+function nodeBinary(): string | undefined {
+  if ((process.versions as { bun?: string }).bun === undefined) return process.execPath;
+  const found = spawnSync('node', ['--version'], { stdio: 'ignore' });
+  return found.status === 0 ? 'node' : undefined;
+}
+
+const STALLED_LISTENER = `
+const server = require('node:net').createServer();
+server.listen({ host: '${LOOPBACK}', port: 0, backlog: 1 }, () => {
+  process.stdout.write(server.address().port + '\\n', () => {
+    // Block the event loop, so nothing calls accept(), until stdin closes (the parent is done or gone).
+    try { require('node:fs').readSync(0, Buffer.alloc(1)); } catch {}
+    process.exit(0);
+  });
+});
+`;
+
 /**
  * A listener on 127.0.0.1 whose accept queue is full (see `connectHangUnavailable`).
- * `close()` wakes the worker, which closes its server and exits, and destroys the fillers.
+ * `close()` closes the child's stdin, so it exits, and destroys the fillers.
  */
 export async function stalledListener(): Promise<{ port: number; close(): Promise<void> }> {
-  const wakeFlag = new Int32Array(new SharedArrayBuffer(4));
-  const worker = new Worker(
-    `
-    const { parentPort, workerData } = require('node:worker_threads');
-    const { createServer } = require('node:net');
-    const server = createServer();
-    server.listen({ host: '${LOOPBACK}', port: 0, backlog: 1 }, () => {
-      parentPort.postMessage(server.address().port);
-      // Block this thread's event loop: nothing calls accept() until the test wakes it.
-      Atomics.wait(workerData, 0, 0);
-      server.close();
-      process.exit(0);
-    });
-    `,
-    { eval: true, workerData: wakeFlag },
-  );
-  const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+  const child = spawn(nodeBinary() ?? 'node', ['-e', STALLED_LISTENER], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const port = await new Promise<number>((resolve, reject) => {
-    worker.once('message', resolve);
-    worker.once('error', reject);
+    let out = '';
+    child.stdout?.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      if (out.includes('\n')) resolve(Number.parseInt(out, 10));
+    });
+    child.once('error', reject);
+    child.once('exit', (code) => reject(new Error(`stalled listener exited (${code}) before listening`)));
   });
   const fillers: Socket[] = [];
   for (let i = 0; i < 2; i++) {
@@ -386,9 +404,10 @@ export async function stalledListener(): Promise<{ port: number; close(): Promis
     port,
     close: async () => {
       const closed = fillers.map(closeSocket);
-      Atomics.store(wakeFlag, 0, 1);
-      Atomics.notify(wakeFlag, 0);
+      child.stdin?.end();
+      const killer = setTimeout(() => child.kill('SIGKILL'), 2000);
       await Promise.all([exited, ...closed]);
+      clearTimeout(killer);
     },
   };
 }
@@ -491,7 +510,16 @@ export function createTestPki(): TestPki {
     makeLeaf('untrusted', 'other-ca', 'localhost', serverExt, '2');
     makeLeaf('client', 'ca', 'tributary-client', 'extendedKeyUsage=clientAuth\n', '2');
     const passphrase = 'tributary-test-passphrase';
-    openssl('pkey', '-in', 'client.key', '-aes256', '-passout', `pass:${passphrase}`, '-out', 'client-enc.key');
+    openssl(
+      'pkey',
+      '-in',
+      'client.key',
+      '-aes256',
+      '-passout',
+      `pass:${passphrase}`,
+      '-out',
+      'client-enc.key',
+    );
     const pair = (name: string) => ({ cert: read(`${name}.crt`), key: read(`${name}.key`) });
     return {
       dir,
@@ -620,11 +648,28 @@ export function transportConformance(options: TransportConformanceOptions): void
         for (const o of opened) {
           if (!o.handler.closed) callTransport(() => o.transport.destroy());
         }
-        await Promise.race([
-          Promise.all(opened.map((o) => o.handler.untilClosed())),
-          new Promise((resolve) => setTimeout(resolve, 5000).unref?.()),
-        ]);
-        await Promise.all(listeners.map((l) => l.close()));
+        // Teardown has its own deadline: a transport that never calls onClose, or a listener that
+        // cannot close, fails the test instead of hanging the run.
+        let teardownTimer: ReturnType<typeof setTimeout> | undefined;
+        const teardownDeadline = new Promise<never>((_, reject) => {
+          teardownTimer = setTimeout(() => {
+            const open = opened.filter((o) => !o.handler.closed).length;
+            reject(
+              new Error(`${name}: teardown not done within 5000 ms (${open} transport(s) without onClose)`),
+            );
+          }, 5000);
+        });
+        try {
+          await Promise.race([
+            (async () => {
+              await Promise.all(opened.map((o) => o.handler.untilClosed()));
+              await Promise.all(listeners.map((l) => l.close()));
+            })(),
+            teardownDeadline,
+          ]);
+        } finally {
+          clearTimeout(teardownTimer);
+        }
       }
     });
   };
