@@ -46,6 +46,7 @@ export {
 } from './network/tls-options.js';
 export type { Transport, TransportFactory, TransportHandler, TransportOptions } from './network/transport.js';
 export { DefaultBufferPool } from './producer/buffer-pool.js';
+export { type Clock, systemClock } from './producer/clock.js';
 export { type CreateProducerOptions, createProducer } from './producer/create-producer.js';
 export { ProducerInterceptors } from './producer/interceptors.js';
 export { KafkaProducer, type ProducerMetrics, type SendCallback } from './producer/kafka-producer.js';
@@ -86,6 +87,7 @@ export type {
 export * from './protocol/index.js';
 export {
   BUFFER_POOL,
+  CLOCK,
   INTERCEPTOR,
   KEY_SERIALIZER,
   LOGGER,

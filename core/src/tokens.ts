@@ -2,6 +2,7 @@ import type { InjectionToken } from 'tsyringe';
 import type { Logger } from './network/logger.js';
 import type { Selectable } from './network/selector.js';
 import type { TransportFactory } from './network/transport.js';
+import type { Clock } from './producer/clock.js';
 import type { BufferPool, Interceptor, Partitioner, Serializer } from './producer/types.js';
 
 /**
@@ -35,3 +36,6 @@ export const INTERCEPTOR: InjectionToken<Interceptor> = Symbol('tributary.Interc
 
 /** Memory for record batches. Default: `DefaultBufferPool` of bufferMemory bytes in batchSize buffers. */
 export const BUFFER_POOL: InjectionToken<BufferPool> = Symbol('tributary.BufferPool');
+
+/** Where the producer reads the time (timestamps, linger, deadlines). Default: the system clock. */
+export const CLOCK: InjectionToken<Clock> = Symbol('tributary.Clock');

@@ -8,6 +8,7 @@ import type { TransportFactory } from '../network/transport.js';
 import { CompressionType } from '../protocol/compression/index.js';
 import {
   BUFFER_POOL,
+  CLOCK,
   INTERCEPTOR,
   KEY_SERIALIZER,
   LOGGER,
@@ -17,6 +18,7 @@ import {
   VALUE_SERIALIZER,
 } from '../tokens.js';
 import { DefaultBufferPool } from './buffer-pool.js';
+import { systemClock } from './clock.js';
 import { IdempotenceManager } from './idempotence.js';
 import { ProducerInterceptors } from './interceptors.js';
 import { KafkaProducer, type ProducerCounters } from './kafka-producer.js';
@@ -53,6 +55,7 @@ export async function createProducer<K = unknown, V = unknown>(
     c.isRegistered(token, true) ? c.resolve(token) : fallback();
 
   const logger = options.logger ?? pick(LOGGER, () => silentLogger);
+  const clock = pick(CLOCK, () => systemClock);
   const transport =
     options.transport ??
     (c.isRegistered(TRANSPORT_FACTORY, true) ? c.resolve(TRANSPORT_FACTORY) : await runtimeTransport());
@@ -91,6 +94,7 @@ export async function createProducer<K = unknown, V = unknown>(
       partitionAvailabilityTimeoutMs: config.partitionerAvailabilityTimeoutMs,
     },
     pool,
+    clock,
   );
   const streams = new ProducerStreams();
   const counters: ProducerCounters = { sent: 0, failed: 0 };
@@ -98,7 +102,17 @@ export async function createProducer<K = unknown, V = unknown>(
   const idempotence = config.enableIdempotence
     ? new IdempotenceManager(client, logger, () => wake(), config.retryBackoffMs, config.retryBackoffMaxMs)
     : undefined;
-  const sender = new Sender(config, accumulator, client, metadata, streams, logger, counters, idempotence);
+  const sender = new Sender(
+    config,
+    accumulator,
+    client,
+    metadata,
+    streams,
+    logger,
+    counters,
+    idempotence,
+    clock,
+  );
   wake = () => sender.wakeup();
   let transactions: TransactionManager | undefined;
   if (config.transactionalId !== null && idempotence !== undefined) {
@@ -134,6 +148,7 @@ export async function createProducer<K = unknown, V = unknown>(
     counters,
     idempotence,
     transactions,
+    clock,
   });
 }
 

@@ -4,6 +4,7 @@ import type { Logger } from '../network/logger.js';
 import type { Metadata, PartitionMetadata, TopicMetadata } from '../network/metadata.js';
 import type { NetworkClient } from '../network/network-client.js';
 import { estimateSizeInBytesUpperBound, type RecordHeader } from '../protocol/record-batch.js';
+import type { Clock } from './clock.js';
 import type { IdempotenceManager } from './idempotence.js';
 import type { ProducerInterceptors } from './interceptors.js';
 import { AppendResult, type RecordAccumulator } from './record-accumulator.js';
@@ -41,6 +42,7 @@ export interface ProducerParts<K, V> {
   counters: ProducerCounters;
   idempotence: IdempotenceManager | undefined;
   transactions: TransactionManager | undefined;
+  clock: Clock;
 }
 
 /** Counted per batch by the sender, and per record for failures before a batch. */
@@ -85,6 +87,7 @@ export class KafkaProducer<K = unknown, V = unknown> {
   readonly #batchSize: number;
   readonly #maxBlockMs: number;
   #closing: Promise<void> | undefined;
+  readonly #clock: Clock;
   readonly #keySerializerName: string;
   readonly #valueSerializerName: string;
 
@@ -94,6 +97,7 @@ export class KafkaProducer<K = unknown, V = unknown> {
     this.#bufferMemory = parts.config.bufferMemory;
     this.#batchSize = Math.max(parts.config.batchSize, 128);
     this.#maxBlockMs = parts.config.maxBlockMs;
+    this.#clock = parts.clock;
     this.#keySerializerName = `key serializer ${parts.keySerializer.constructor?.name ?? ''}`.trim();
     this.#valueSerializerName = `value serializer ${parts.valueSerializer.constructor?.name ?? ''}`.trim();
   }
@@ -151,7 +155,8 @@ export class KafkaProducer<K = unknown, V = unknown> {
       );
     }
     const known = p.metadata.cluster.topics.get(record.topic);
-    if (known !== undefined && known.partitions.length > 0) return this.#send(record, known, Date.now());
+    if (known !== undefined && known.partitions.length > 0)
+      return this.#send(record, known, this.#clock.now());
     return this.#sendAfterMetadata(record);
   }
 
@@ -169,7 +174,7 @@ export class KafkaProducer<K = unknown, V = unknown> {
   }
 
   #sendAfterMetadata(record: ProducerRecord<K, V>): Promise<RecordMetadata> {
-    const start = Date.now();
+    const start = this.#clock.now();
     // Only the wait is tracked for flush(): once it settles, the record is
     // appended (this reaction runs before flush's) or has failed.
     const waiting = this.#track(this.#p.metadata.waitOnMetadata(record.topic, this.#maxBlockMs));
@@ -252,7 +257,7 @@ export class KafkaProducer<K = unknown, V = unknown> {
           `the record is ${size} bytes when serialized, larger than bufferMemory (${this.#bufferMemory})`,
         );
       }
-      const timestamp = record.timestamp ?? Date.now();
+      const timestamp = record.timestamp ?? this.#clock.now();
       if (!Number.isFinite(timestamp) || timestamp < 0) {
         throw new KafkaClientError(
           'INVALID_TIMESTAMP',
@@ -294,7 +299,7 @@ export class KafkaProducer<K = unknown, V = unknown> {
         };
       }
       const bufferSize = Math.max(size, this.#batchSize);
-      const now = Date.now();
+      const now = this.#clock.now();
       const result = p.accumulator.append(
         tq,
         partition,

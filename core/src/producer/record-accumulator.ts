@@ -1,6 +1,7 @@
 import type { ClusterView } from '../network/metadata.js';
 import type { CompressionType } from '../protocol/compression/index.js';
 import type { ProducerStamp, RecordHeader } from '../protocol/record-batch.js';
+import { type Clock, systemClock } from './clock.js';
 import { BuiltInPartitioner } from './partitioner.js';
 import { ProducerBatch, type Reject, type Resolve, type TopicInfo } from './producer-batch.js';
 import type { BufferPool } from './types.js';
@@ -90,9 +91,12 @@ export class RecordAccumulator {
   #flushWaiters: Array<{ pending: Set<ProducerBatch>; resolve: () => void }> = [];
   closed = false;
 
-  constructor(config: AccumulatorConfig, pool: BufferPool) {
+  readonly #clock: Clock;
+
+  constructor(config: AccumulatorConfig, pool: BufferPool, clock: Clock = systemClock) {
     this.#config = config;
     this.#pool = pool;
+    this.#clock = clock;
   }
 
   /** The per-topic state (created on first use): the topic's name bytes and sticky partitioner. */
@@ -166,7 +170,7 @@ export class RecordAccumulator {
     const head = q.waiting[0];
     if (head === undefined) return;
     q.allocating = true;
-    const remaining = Math.max(0, head.deadline - Date.now());
+    const remaining = Math.max(0, head.deadline - this.#clock.now());
     this.#pool.allocate(head.bufferSize, remaining).then(
       (buffer) => {
         q.allocating = false;
@@ -181,7 +185,7 @@ export class RecordAccumulator {
         q.allocating = false;
         // The head's time ran out (or the pool closed): it fails, with
         // everyone else whose deadline has passed; the rest keep waiting.
-        const now = Date.now();
+        const now = this.#clock.now();
         const head = q.waiting.shift();
         head?.reject(err);
         head?.settled(err);
@@ -197,7 +201,7 @@ export class RecordAccumulator {
   }
 
   #fillFromWaiting(t: TopicQueues, q: PartitionQueue, buffer: Buffer): void {
-    const now = Date.now();
+    const now = this.#clock.now();
     let first = true;
     while (q.waiting.length > 0) {
       const w = q.waiting[0] as WaitingRecord;

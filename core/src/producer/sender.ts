@@ -14,6 +14,7 @@ import { ProduceApi } from '../protocol/apis/produce.js';
 import { ErrorCode } from '../protocol/error-codes.js';
 import { encodeProduceRequestBody, type ProduceTopicBatches } from '../protocol/produce-request.js';
 import { chooseProduceVersion } from '../protocol/versions.js';
+import { type Clock, systemClock } from './clock.js';
 import { type IdempotenceManager, SequenceVerdict } from './idempotence.js';
 import type { ProducerBatch } from './producer-batch.js';
 import type { RecordAccumulator, Sequencer } from './record-accumulator.js';
@@ -47,6 +48,7 @@ export class Sender {
   readonly #sequencer: Sequencer | undefined;
   #bumpsSeen = 0;
   readonly #counters: { sent: number; failed: number };
+  readonly #clock: Clock;
   #scheduled = false;
   #timer: NodeJS.Timeout | undefined;
   #timerAt = Number.POSITIVE_INFINITY;
@@ -63,7 +65,9 @@ export class Sender {
     log: Logger,
     counters: { sent: number; failed: number },
     idempotence?: IdempotenceManager,
+    clock: Clock = systemClock,
   ) {
+    this.#clock = clock;
     this.#counters = counters;
     this.#idem = idempotence;
     this.#sequencer =
@@ -111,7 +115,7 @@ export class Sender {
   #pass(): void {
     this.#scheduled = false;
     if (this.#closed) return;
-    const now = Date.now();
+    const now = this.#clock.now();
     const cluster = this.#metadata.cluster;
     const check = this.#accumulator.ready(cluster, now, (id) => this.#client.isReady(id));
     if (check.unknownLeaderTopics.size > 0) {
@@ -253,7 +257,7 @@ export class Sender {
     res: ProduceResponse | undefined,
     sentAt: number,
   ): void {
-    const now = Date.now();
+    const now = this.#clock.now();
     if (this.#idem !== undefined) for (const b of batches) this.#idem.returned(b);
     if (res === undefined) {
       // acks=0: no response; done once written, offsets unknown.
@@ -349,7 +353,7 @@ export class Sender {
   }
 
   #onRequestFailed(node: number, batches: ProducerBatch[], err: Error): void {
-    const now = Date.now();
+    const now = this.#clock.now();
     if (this.#log.infoEnabled) this.#log.info('produce request failed', { nodeId: node, error: err.message });
     // A lost connection may mean a lost leader: refresh before retrying.
     if (isKafkaClientError(err) && err.retriable) this.#metadata.requestUpdate();

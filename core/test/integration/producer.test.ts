@@ -6,6 +6,7 @@ import { from, lastValueFrom, toArray } from 'rxjs';
 import { container } from 'tsyringe';
 import { ConfigError, isKafkaClientError } from '../../src/errors.js';
 import {
+  CLOCK,
   createProducer,
   INTERCEPTOR,
   type Interceptor,
@@ -372,6 +373,24 @@ describe(`producer end to end (librdkafka ${leg})`, () => {
       ],
     );
     assert.deepEqual(seen, ['ack 3', 'ack 3', 'ack 3']);
+  });
+
+  it('reads the time from the CLOCK registered in the container', async () => {
+    const t = await topic(1);
+    const DAY = 86_400_000;
+    const c = container.createChildContainer();
+    // A day behind, and advancing: linger and deadlines still work on it.
+    c.register(CLOCK, { useValue: { now: () => Date.now() - DAY } });
+    const p = await producer({}, { container: c });
+    const before = Date.now() - DAY;
+    const meta = await p.send({ topic: t, value: 'then' });
+    const after = Date.now() - DAY;
+    const [back] = await readTopic(cluster.bootstrapServers, t);
+    assert.ok(
+      back && back.timestamp >= before && back.timestamp <= after,
+      `stored timestamp ${back?.timestamp}`,
+    );
+    assert.equal(meta.offset, 0);
   });
 
   it('refuses invalid configuration, naming the key', async () => {
