@@ -40,6 +40,7 @@ export { type Selectable, Selector, type SelectorListener } from './network/sele
 export { classifyTlsError, isTlsError, TlsError, TlsFailure } from './network/tls-errors.js';
 export {
   checkTlsOptions,
+  perConnectionTls,
   sniName,
   type TlsMaterial,
   type TlsTransportOptions,

@@ -3,6 +3,7 @@ import type { Transport, TransportFactory, TransportHandler, TransportOptions } 
 import {
   checkTlsOptions,
   classifyTlsError,
+  perConnectionTls,
   sniName,
   TlsFailure,
   type TlsTransportOptions,
@@ -350,19 +351,9 @@ export const createTcpTransport: TransportFactory = (options, handler) => {
  * connection.
  */
 export function tlsTransport(options: TlsTransportOptions = {}): TransportFactory {
-  const base = resolveTls(options);
-  const merged = new WeakMap<object, ResolvedTls>();
+  const tlsFor = perConnectionTls(options, resolveTls);
   return (transportOptions, handler) => {
-    let tls = base;
-    const perConnection = transportOptions.tls;
-    if (perConnection !== undefined) {
-      let resolved = merged.get(perConnection);
-      if (resolved === undefined) {
-        resolved = resolveTls({ ...options, ...(perConnection as TlsTransportOptions) });
-        merged.set(perConnection, resolved);
-      }
-      tls = resolved;
-    }
+    const tls = tlsFor(transportOptions.tls);
     return new BunSocketTransport(
       transportOptions,
       handler,

@@ -1,6 +1,12 @@
 import { type ConnectionOptions, createSecureContext, type SecureContext } from 'node:tls';
 import type { TransportFactory, TransportOptions } from '@tributary/core';
-import { checkTlsOptions, classifyTlsError, sniName, type TlsTransportOptions } from '@tributary/core';
+import {
+  checkTlsOptions,
+  classifyTlsError,
+  perConnectionTls,
+  sniName,
+  type TlsTransportOptions,
+} from '@tributary/core';
 import { NodeSocketTransport } from './socket-transport.js';
 
 export type { TlsMaterial, TlsTransportOptions } from '@tributary/core';
@@ -38,19 +44,9 @@ interface ResolvedTls {
  * - `sendBufferBytes` > 0 is the TLS socket's high water mark, as for TCP.
  */
 export function tlsTransport(options: TlsTransportOptions = {}): TransportFactory {
-  const base = resolveTls(options);
-  const merged = new WeakMap<object, ResolvedTls>();
+  const tlsFor = perConnectionTls(options, resolveTls);
   return (transportOptions, handler) => {
-    let tls = base;
-    const perConnection = transportOptions.tls;
-    if (perConnection !== undefined) {
-      let resolved = merged.get(perConnection);
-      if (resolved === undefined) {
-        resolved = resolveTls({ ...options, ...(perConnection as TlsTransportOptions) });
-        merged.set(perConnection, resolved);
-      }
-      tls = resolved;
-    }
+    const tls = tlsFor(transportOptions.tls);
     const { host, port } = transportOptions;
     return new NodeSocketTransport(transportOptions, handler, {
       connect: connectOptions(tls, transportOptions),

@@ -116,3 +116,26 @@ function checkCertificates(name: string, material: TlsMaterial): void {
     }
   }
 }
+
+/**
+ * Per-connection TLS settings for a transport factory: the factory's own
+ * options, resolved once, or those merged with a connection's
+ * `TransportOptions.tls`, resolved once per distinct object. `resolve` is the
+ * adapter's (its runtime's certificate loading and context building).
+ */
+export function perConnectionTls<R>(
+  options: TlsTransportOptions,
+  resolve: (options: TlsTransportOptions) => R,
+): (perConnection: Record<string, unknown> | undefined) => R {
+  const base = resolve(options);
+  const merged = new WeakMap<object, R>();
+  return (perConnection) => {
+    if (perConnection === undefined) return base;
+    let resolved = merged.get(perConnection);
+    if (resolved === undefined) {
+      resolved = resolve({ ...options, ...(perConnection as TlsTransportOptions) });
+      merged.set(perConnection, resolved);
+    }
+    return resolved;
+  };
+}

@@ -50,6 +50,16 @@ function metadataFor(c: NetworkClient, topics: string[] = []) {
     });
 }
 
+/** Metadata over a client, as the producer builds it (no auto-creation; the backoffs given). */
+function metadata(c: NetworkClient, retryBackoffMs: number, retryBackoffMaxMs: number): Metadata {
+  return new Metadata(c, {
+    metadataMaxAgeMs: 300_000,
+    retryBackoffMs,
+    retryBackoffMaxMs,
+    allowAutoTopicCreation: false,
+  });
+}
+
 const unhandled: unknown[] = [];
 const onUnhandled = (err: unknown) => unhandled.push(err);
 
@@ -83,12 +93,7 @@ describe(`network client against the mock cluster (librdkafka ${leg})`, () => {
 
   it('negotiates versions per broker and reads the cluster as kcat does', async () => {
     const c = track(client(cluster.bootstrapServers));
-    const md = new Metadata(c, {
-      metadataMaxAgeMs: 300_000,
-      retryBackoffMs: 100,
-      retryBackoffMaxMs: 1000,
-      allowAutoTopicCreation: false,
-    });
+    const md = metadata(c, 100, 1000);
     const topic = await md.waitOnMetadata('net', 10_000);
     assert.equal(topic.partitions.length, 6);
     const kcat = await kcatMetadata(cluster.bootstrapServers, 'net');
@@ -174,12 +179,7 @@ describe(`network client against the mock cluster (librdkafka ${leg})`, () => {
 
   it('sees a moved leader after NOT_LEADER_OR_FOLLOWER and a metadata refresh', async () => {
     const c = track(client(cluster.bootstrapServers));
-    const md = new Metadata(c, {
-      metadataMaxAgeMs: 300_000,
-      retryBackoffMs: 50,
-      retryBackoffMaxMs: 500,
-      allowAutoTopicCreation: false,
-    });
+    const md = metadata(c, 50, 500);
     const before = await md.waitOnMetadata('net', 10_000);
     const p0 = before.partitions[0]!;
     const newLeader = (p0.leader % 3) + 1;
@@ -211,12 +211,7 @@ describe(`network client against the mock cluster (librdkafka ${leg})`, () => {
 
   it('refreshes metadata when a broker drops its connections', async () => {
     const c = track(client(cluster.bootstrapServers));
-    const md = new Metadata(c, {
-      metadataMaxAgeMs: 300_000,
-      retryBackoffMs: 50,
-      retryBackoffMaxMs: 500,
-      allowAutoTopicCreation: false,
-    });
+    const md = metadata(c, 50, 500);
     const leader = (await md.waitOnMetadata('net', 5000)).partitions[0]!.leader;
     await c.awaitReady(leader);
     const updates = md.updates;
@@ -233,12 +228,7 @@ describe(`network client against the mock cluster (librdkafka ${leg})`, () => {
 
   it('rejects an invalid topic name at once and an unknown topic at its deadline', async () => {
     const c = track(client(cluster.bootstrapServers));
-    const md = new Metadata(c, {
-      metadataMaxAgeMs: 300_000,
-      retryBackoffMs: 50,
-      retryBackoffMaxMs: 200,
-      allowAutoTopicCreation: false,
-    });
+    const md = metadata(c, 50, 200);
     await assert.rejects(
       md.waitOnMetadata('bad topic!', 10_000),
       /INVALID_TOPIC_EXCEPTION|characters other than/,
@@ -272,12 +262,7 @@ describe(`network client against the mock cluster (librdkafka ${leg})`, () => {
     const dead = track(
       client([`127.0.0.1:1`, cluster.bootstrapServers.split(',')[1]!], { reconnectBackoffMs: 10 }),
     );
-    const md = new Metadata(dead, {
-      metadataMaxAgeMs: 300_000,
-      retryBackoffMs: 20,
-      retryBackoffMaxMs: 100,
-      allowAutoTopicCreation: false,
-    });
+    const md = metadata(dead, 20, 100);
     assert.equal((await md.waitOnMetadata('net', 5000)).partitions.length, 6);
     md.close();
   });
@@ -299,12 +284,7 @@ describe(`network client against the mock cluster (librdkafka ${leg})`, () => {
   it('sends acks=0 produce requests without waiting for a response', async () => {
     await cluster.createTopic('acks0', 1, 1);
     const c = track(client(cluster.bootstrapServers));
-    const md = new Metadata(c, {
-      metadataMaxAgeMs: 300_000,
-      retryBackoffMs: 50,
-      retryBackoffMaxMs: 500,
-      allowAutoTopicCreation: false,
-    });
+    const md = metadata(c, 50, 500);
     const leader = (await md.waitOnMetadata('acks0', 5000)).partitions[0]!.leader;
     const builder = new RecordBatchBuilder(Buffer.alloc(1024));
     builder.tryAppend(Date.now(), Buffer.from('k'), Buffer.from('fire and forget'));
