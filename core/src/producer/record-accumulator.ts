@@ -85,7 +85,6 @@ export class RecordAccumulator {
   readonly #drainIndex = new Map<number, number>();
   /** Per ready pass: each node's partitions that have batches. */
   #byNode = new Map<number, PartitionQueue[]>();
-  #byNodeTopics = new Map<PartitionQueue, TopicQueues>();
   readonly #unavailableSince = new Map<number, number>();
   #flushes = 0;
   #flushWaiters: Array<{ pending: Set<ProducerBatch>; resolve: () => void }> = [];
@@ -125,8 +124,9 @@ export class RecordAccumulator {
   /**
    * Appends to the partition's open batch, or to a new one if the pool has
    * memory now. Returns NeedsMemory (nothing written) when a new batch is
-   * needed and the pool must be waited on: the caller waits, then calls
-   * `appendWithBuffer`.
+   * needed and the pool has none free, or when records of the partition
+   * already wait for memory: the caller then queues the record with
+   * `enqueueWaiting`.
    */
   append(
     t: TopicQueues,
@@ -272,7 +272,6 @@ export class RecordAccumulator {
     const unknownLeaderTopics = new Set<string>();
     let next = Number.POSITIVE_INFINITY;
     const byNode = new Map<number, PartitionQueue[]>();
-    const byNodeTopics = new Map<PartitionQueue, TopicQueues>();
     const exhausted = this.#pool.queued > 0 || this.waitingCount > 0;
     const flushing = this.#flushes > 0 || this.closed;
     const adaptive = this.#config.adaptivePartitioning;
@@ -306,7 +305,6 @@ export class RecordAccumulator {
           byNode.set(leader, list);
         }
         list.push(q);
-        byNodeTopics.set(q, t);
         if (q.muted || readyNodes.has(leader)) continue;
         const first = q.batches[0] as ProducerBatch;
         const backingOff = first.inRetry && now < first.retryAt;
@@ -322,7 +320,6 @@ export class RecordAccumulator {
       }
     }
     this.#byNode = byNode;
-    this.#byNodeTopics = byNodeTopics;
     return { readyNodes, nextReadyCheckDelayMs: next, unknownLeaderTopics };
   }
 
@@ -378,11 +375,6 @@ export class RecordAccumulator {
       if (batches.length > 0) out.set(node, batches);
     }
     return out;
-  }
-
-  /** The topic state of a queue in the last ready pass (for the sender's sticky/availability bookkeeping). */
-  topicOf(q: PartitionQueue): TopicQueues | undefined {
-    return this.#byNodeTopics.get(q);
   }
 
   mute(topic: string, partition: number): void {
@@ -477,12 +469,6 @@ export class RecordAccumulator {
 
   get incompleteCount(): number {
     return this.#incomplete.size;
-  }
-
-  hasUndrained(): boolean {
-    for (const t of this.#topics.values())
-      for (const q of t.partitions) if (q && q.batches.length > 0) return true;
-    return false;
   }
 
   /** Makes every batch sendable now and resolves when every batch that exists now is settled. */
