@@ -104,6 +104,35 @@ describe('idempotent sequencing', () => {
     assert.deepEqual([decoded?.producerEpoch, decoded?.baseSequence, decoded?.records.length], [1, 0, 4]);
   });
 
+  it('splits a refused batch into pieces that keep its sequence range and creation time', () => {
+    const m = manager();
+    m.stamp(batch(5)); // sequences 0..4 go to an earlier batch
+    const big = new ProducerBatch(topic, 0, Buffer.alloc(8192), 0, 1234);
+    for (let i = 0; i < 6; i++)
+      big.tryAppend(
+        i,
+        null,
+        Buffer.alloc(1000),
+        undefined,
+        () => {},
+        () => {},
+      );
+    big.seal(m.stamp(big));
+    assert.equal(big.baseSequence, 5);
+    const pieces = big.split(2200, 0);
+    assert.ok(pieces.length >= 2);
+    let expected = 5;
+    for (const piece of pieces) {
+      assert.equal(piece.createdMs, 1234);
+      assert.equal(piece.baseSequence, expected);
+      assert.equal(piece.producerEpoch, m.epoch);
+      const [decoded] = decodeRecordBatches(piece.seal(m.stamp(piece)));
+      assert.equal(decoded?.baseSequence, expected);
+      expected += piece.recordCount;
+    }
+    assert.equal(expected, 11);
+  });
+
   it('puts retried batches back in sequence order', () => {
     const acc = new RecordAccumulator(
       {

@@ -1,6 +1,7 @@
 import type { CompressionType } from '../protocol/compression/index.js';
 import {
   decodeRecordBatches,
+  estimateSizeInBytesUpperBound,
   type ProducerStamp,
   RecordBatchBuilder,
   type RecordHeader,
@@ -154,35 +155,44 @@ export class ProducerBatch {
   /**
    * Splits a batch the broker refused as too large into batches of at most
    * `targetSize` bytes each (one record each, at worst), carrying every
-   * record's promise over, in order. The split batches are not pooled.
+   * record's promise over, in order. The split batches are not pooled; they
+   * keep the original's creation time and, with idempotence, its sequence range.
    */
-  split(targetSize: number, compression: CompressionType, now: number): ProducerBatch[] {
+  split(targetSize: number, compression: CompressionType): ProducerBatch[] {
     const sealed = this.seal();
     const [decoded] = decodeRecordBatches(sealed);
     const records = decoded?.records ?? [];
     const out: ProducerBatch[] = [];
+    const pieceStarts: number[] = [];
     let current: ProducerBatch | undefined;
     records.forEach((r, i) => {
-      const headers = r.headers.map((h) => ({ key: h.key, value: h.value }));
       const resolve = this.#resolves[i] as Resolve;
       const reject = this.#rejects[i] as Reject;
-      if (!current?.tryAppend(r.timestamp, r.key, r.value, headers, resolve, reject)) {
-        const size = Math.max(
-          targetSize,
-          61 + 21 + (r.key?.length ?? 0) + (r.value?.length ?? 0) + 64 * (headers.length + 1),
-        );
+      if (!current?.tryAppend(r.timestamp, r.key, r.value, r.headers, resolve, reject)) {
+        // With idempotence the pieces take over the original's sequence range
+        // (it was never accepted), each starting at its first record's number.
+        if (this.baseSequence >= 0) pieceStarts.push(i);
+        const size = Math.max(targetSize, estimateSizeInBytesUpperBound(r.key, r.value, r.headers));
         current = new ProducerBatch(
           this.topic,
           this.partition,
           Buffer.allocUnsafe(size),
           compression,
-          now,
+          // The original's creation time: deliveryTimeoutMs still bounds the records.
+          this.createdMs,
           false,
         );
-        current.tryAppend(r.timestamp, r.key, r.value, headers, resolve, reject);
+        current.tryAppend(r.timestamp, r.key, r.value, r.headers, resolve, reject);
         out.push(current);
       }
     });
+    if (this.baseSequence >= 0) {
+      out.forEach((piece, k) => {
+        piece.producerId = this.producerId;
+        piece.producerEpoch = this.producerEpoch;
+        piece.baseSequence = (this.baseSequence + (pieceStarts[k] as number)) | 0;
+      });
+    }
     this.#done = true; // its promises now belong to the split batches
     return out;
   }

@@ -11,6 +11,7 @@ import type { Metadata } from '../network/metadata.js';
 import type { NetworkClient } from '../network/network-client.js';
 import type { ProduceResponse } from '../protocol/apis/produce.js';
 import { ProduceApi } from '../protocol/apis/produce.js';
+import { CompressionType } from '../protocol/compression/index.js';
 import { ErrorCode } from '../protocol/error-codes.js';
 import { encodeProduceRequestBody, type ProduceTopicBatches } from '../protocol/produce-request.js';
 import { chooseProduceVersion } from '../protocol/versions.js';
@@ -332,7 +333,10 @@ export class Sender {
       if (p.errorCode === ErrorCode.MESSAGE_TOO_LARGE && b.recordCount > 1) {
         // Too large for the broker: split into smaller batches and try those (not a retry of the same bytes).
         this.#inFlight.delete(b);
-        const pieces = b.split(this.#config.batchSize, this.#compression(), now);
+        // Halve what was refused (never above batchSize): repeated refusals
+        // end in batches of single records.
+        const target = Math.min(this.#config.batchSize, Math.ceil(b.sizeInBytes / 2));
+        const pieces = b.split(target, CompressionType[this.#config.compressionType]);
         this.#accumulator.requeueSplit(b, pieces);
         if (this.#guaranteeOrder) this.#accumulator.unmute(b.topic.name, b.partition);
         if (this.#log.infoEnabled)
@@ -346,10 +350,6 @@ export class Sender {
       this.#retryOrFail(b, error, now);
     }
     this.wakeup();
-  }
-
-  #compression(): 0 | 1 | 2 | 3 | 4 {
-    return ({ none: 0, gzip: 1, snappy: 2, lz4: 3, zstd: 4 } as const)[this.#config.compressionType];
   }
 
   #onRequestFailed(node: number, batches: ProducerBatch[], err: Error): void {

@@ -235,6 +235,39 @@ describe(`producer end to end (librdkafka ${leg})`, () => {
     }
   });
 
+  for (const enableIdempotence of [true, false]) {
+    it(`splits a batch the broker refuses as MESSAGE_TOO_LARGE and delivers every record once, in order (idempotence ${enableIdempotence ? 'on' : 'off'})`, async () => {
+      const t = await topic(1);
+      const p = await producer({ enableIdempotence, lingerMs: 50, batchSize: 64 * 1024 });
+      await p.partitionsFor(t);
+      const drained: number[] = [];
+      const watch = p.batchesDrained$.subscribe((b) => drained.push(b.recordCount));
+      await cluster.pushRequestErrors(PRODUCE, [10]); // MESSAGE_TOO_LARGE for the first request
+      const metas = await Promise.all(
+        Array.from({ length: 300 }, (_, i) =>
+          p.send({ topic: t, partition: 0, value: `s${i}`.padEnd(200, '.') }),
+        ),
+      );
+      watch.unsubscribe();
+      // The refused batch of 300, then its pieces: each smaller, together the same records.
+      assert.equal(drained[0], 300);
+      assert.ok(
+        drained.length >= 3 && drained.slice(1).every((n) => n < 300),
+        `drained ${drained.join(', ')}`,
+      );
+      assert.equal(
+        drained.slice(1).reduce((a, b) => a + b, 0),
+        300,
+      );
+      assert.equal(new Set(metas.map((m) => m.offset)).size, 300);
+      const back = await readTopic(cluster.bootstrapServers, t, { headers: false });
+      assert.deepEqual(
+        back.map((r) => r.value!.toString().replace(/\.+$/, '')),
+        Array.from({ length: 300 }, (_, i) => `s${i}`),
+      );
+    });
+  }
+
   it('rejects bad input with typed errors and keeps going', async () => {
     const t = await topic(2);
     const p = await producer({ maxRequestSize: 10_000, maxBlockMs: 600, allowAutoCreateTopics: false });
