@@ -52,6 +52,23 @@ export { type CreateProducerOptions, createProducer } from './producer/create-pr
 export { ProducerInterceptors } from './producer/interceptors.js';
 export { KafkaProducer, type ProducerMetrics, type SendCallback } from './producer/kafka-producer.js';
 export {
+  type MetricDescriptor,
+  type MetricKind,
+  PRODUCER_METRICS,
+  type ProducerMetricName,
+  type ProducerMetricValues,
+  WindowedStat,
+} from './producer/metrics.js';
+export {
+  type MetricsReporter,
+  type MetricsSource,
+  OpenTelemetryMetricsReporter,
+  type OTelBatchObservableResult,
+  type OTelMeterLike,
+  type OTelObservable,
+  openTelemetryName,
+} from './producer/metrics-reporter.js';
+export {
   BuiltInPartitioner,
   DefaultPartitioner,
   murmur2,
@@ -92,6 +109,7 @@ export {
   INTERCEPTOR,
   KEY_SERIALIZER,
   LOGGER,
+  METRICS_REPORTER,
   PARTITIONER,
   SELECTABLE,
   TRANSPORT_FACTORY,

@@ -3,6 +3,7 @@ import type { Logger } from './network/logger.js';
 import type { Selectable } from './network/selector.js';
 import type { TransportFactory } from './network/transport.js';
 import type { Clock } from './producer/clock.js';
+import type { MetricsReporter } from './producer/metrics-reporter.js';
 import type { BufferPool, Interceptor, Partitioner, Serializer } from './producer/types.js';
 
 /**
@@ -39,3 +40,6 @@ export const BUFFER_POOL: InjectionToken<BufferPool> = Symbol('tributary.BufferP
 
 /** Where the producer reads the time (timestamps, linger, deadlines). Default: the system clock. */
 export const CLOCK: InjectionToken<Clock> = Symbol('tributary.Clock');
+
+/** Metrics reporters (Java's metric.reporters), in registration order: e.g. `OpenTelemetryMetricsReporter`. */
+export const METRICS_REPORTER: InjectionToken<MetricsReporter> = Symbol('tributary.MetricsReporter');

@@ -111,6 +111,20 @@ export const producerConfigDefs = {
     default: true,
     doc: 'Exactly-once writes per partition: a producer id and per-partition sequence numbers let the broker drop duplicates from retries. Needs acks=all, retries > 0 and at most 5 requests in flight; when left at its default, a conflicting setting turns it off (as in Java), when set true explicitly a conflict is a ConfigError.',
   },
+  metricsSampleWindowMs: {
+    javaName: 'metrics.sample.window.ms',
+    type: 'long',
+    default: 30_000,
+    min: 1,
+    doc: 'Length of one sample of the windowed metrics (rates, averages, maxima) that metrics() reports.',
+  },
+  metricsNumSamples: {
+    javaName: 'metrics.num.samples',
+    type: 'int',
+    default: 2,
+    min: 1,
+    doc: 'How many samples the windowed metrics keep; the window is metricsNumSamples x metricsSampleWindowMs.',
+  },
 } as const satisfies ConfigDefs;
 
 export const allProducerConfigDefs: ConfigDefs = { ...networkConfigDefs, ...producerConfigDefs };
@@ -132,6 +146,8 @@ export interface ProducerConfig extends NetworkConfig {
   transactionalId: string | null;
   transactionTimeoutMs: number;
   enableIdempotence: boolean;
+  metricsSampleWindowMs: number;
+  metricsNumSamples: number;
 }
 
 export type ProducerConfigInput = Omit<Partial<ProducerConfig>, 'bootstrapServers' | 'acks'> & {

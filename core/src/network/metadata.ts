@@ -146,6 +146,11 @@ export class Metadata extends EventEmitter<{ update: [ClusterView] }> {
   }
 
   /** Asks for an update as soon as possible (coalesced with one already under way). */
+  /** When the last update succeeded (Date.now() time; 0 before the first). */
+  get lastUpdateMs(): number {
+    return this.#lastSuccess;
+  }
+
   requestUpdate(): void {
     this.#updateRequested = true;
     this.#schedule();

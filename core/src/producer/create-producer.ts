@@ -12,6 +12,7 @@ import {
   INTERCEPTOR,
   KEY_SERIALIZER,
   LOGGER,
+  METRICS_REPORTER,
   PARTITIONER,
   SELECTABLE,
   TRANSPORT_FACTORY,
@@ -21,7 +22,8 @@ import { DefaultBufferPool } from './buffer-pool.js';
 import { systemClock } from './clock.js';
 import { IdempotenceManager } from './idempotence.js';
 import { ProducerInterceptors } from './interceptors.js';
-import { KafkaProducer, type ProducerCounters } from './kafka-producer.js';
+import { KafkaProducer } from './kafka-producer.js';
+import { ProducerSensors } from './metrics.js';
 import { DefaultPartitioner } from './partitioner.js';
 import { RecordAccumulator } from './record-accumulator.js';
 import { Sender } from './sender.js';
@@ -68,6 +70,7 @@ export async function createProducer<K = unknown, V = unknown>(
     K,
     V
   >[];
+  const reporters = c.isRegistered(METRICS_REPORTER, true) ? c.resolveAll(METRICS_REPORTER) : [];
   await keySerializer.prepare?.();
   if ((valueSerializer as Serializer) !== (keySerializer as Serializer)) await valueSerializer.prepare?.();
 
@@ -97,7 +100,8 @@ export async function createProducer<K = unknown, V = unknown>(
     clock,
   );
   const streams = new ProducerStreams();
-  const counters: ProducerCounters = { sent: 0, failed: 0 };
+  const counters = new ProducerSensors(config.metricsSampleWindowMs, config.metricsNumSamples, clock.now());
+  accumulator.sensors = counters;
   let wake = () => {};
   const idempotence = config.enableIdempotence
     ? new IdempotenceManager(client, logger, () => wake(), config.retryBackoffMs, config.retryBackoffMaxMs)
@@ -132,7 +136,7 @@ export async function createProducer<K = unknown, V = unknown>(
     });
     sender.transactions = transactions;
   }
-  return new KafkaProducer<K, V>({
+  const producer = new KafkaProducer<K, V>({
     config,
     client,
     metadata,
@@ -146,10 +150,13 @@ export async function createProducer<K = unknown, V = unknown>(
     streams,
     logger,
     counters,
+    reporters,
     idempotence,
     transactions,
     clock,
   });
+  producer.initReporters();
+  return producer;
 }
 
 /**

@@ -1,3 +1,4 @@
+import { Observable, type Subscriber } from 'rxjs';
 import type { ProducerConfig } from '../config/producer-config.js';
 import { IllegalStateError, KafkaClientError, RecordTooLargeError } from '../errors.js';
 import type { Logger } from '../network/logger.js';
@@ -7,6 +8,8 @@ import { estimateSizeInBytesUpperBound, type RecordHeader } from '../protocol/re
 import type { Clock } from './clock.js';
 import type { IdempotenceManager } from './idempotence.js';
 import type { ProducerInterceptors } from './interceptors.js';
+import { PRODUCER_METRICS, type ProducerMetricValues, type ProducerSensors } from './metrics.js';
+import type { MetricsReporter, MetricsSource } from './metrics-reporter.js';
 import { AppendResult, type RecordAccumulator } from './record-accumulator.js';
 import type { Sender } from './sender.js';
 import { serializeOrThrow } from './serializers.js';
@@ -39,19 +42,19 @@ export interface ProducerParts<K, V> {
   interceptors: ProducerInterceptors<K, V>;
   streams: ProducerStreams;
   logger: Logger;
-  counters: ProducerCounters;
+  counters: ProducerSensors;
+  reporters: readonly MetricsReporter[];
   idempotence: IdempotenceManager | undefined;
   transactions: TransactionManager | undefined;
   clock: Clock;
 }
 
-/** Counted per batch by the sender, and per record for failures before a batch. */
-export interface ProducerCounters {
-  sent: number;
-  failed: number;
-}
-
-export interface ProducerMetrics {
+/**
+ * `metrics()`: every metric by its Kafka name (`record-send-rate`,
+ * `request-latency-avg`, ...; see PRODUCER_METRICS and docs/metrics.md), plus
+ * a few camelCase shorthands.
+ */
+export interface ProducerMetrics extends ProducerMetricValues {
   recordsSent: number;
   recordsFailed: number;
   bufferAvailableBytes: number;
@@ -183,14 +186,14 @@ export class KafkaProducer<K = unknown, V = unknown> {
         if (this.#closing) {
           const err = new IllegalStateError('the producer closed while the record waited for metadata');
           this.#p.interceptors.onSendError(record, -1, err);
-          this.#p.counters.failed++;
+          this.#p.counters.recordFailed(1, this.#clock.now());
           throw err;
         }
         return this.#send(record, topic, start);
       },
       (err: Error) => {
         this.#p.interceptors.onSendError(record, -1, err);
-        this.#p.counters.failed++;
+        this.#p.counters.recordFailed(1, this.#clock.now());
         throw err;
       },
     );
@@ -267,7 +270,7 @@ export class KafkaProducer<K = unknown, V = unknown> {
       return this.#append(record, partition, sticky, timestamp, keyBytes, valueBytes, headers, size, startMs);
     } catch (err) {
       p.interceptors.onSendError(record, partition, err as Error);
-      this.#p.counters.failed++;
+      this.#p.counters.recordFailed(1, this.#clock.now());
       return Promise.reject(err);
     }
   }
@@ -328,7 +331,7 @@ export class KafkaProducer<K = unknown, V = unknown> {
         headers,
         resolve: res,
         reject: (e) => {
-          p.counters.failed++;
+          p.counters.recordFailed(1, this.#clock.now());
           rej(e);
         },
         bufferSize,
@@ -435,20 +438,74 @@ export class KafkaProducer<K = unknown, V = unknown> {
     return (await this.#p.metadata.waitOnMetadata(topic, this.#maxBlockMs)).partitions;
   }
 
+  /** Every metric now: Kafka's names (windowed rates, averages and maxima; totals) and the camelCase shorthands. */
   metrics(): ProducerMetrics {
     const p = this.#p;
+    const values = this.#metricValues();
     return {
+      ...values,
       recordsSent: p.counters.sent,
       recordsFailed: p.counters.failed,
-      bufferAvailableBytes: p.pool.availableMemory,
-      bufferTotalBytes: p.pool.totalMemory,
-      bufferPoolWaiters: p.pool.queued,
-      batchesIncomplete: p.accumulator.incompleteCount,
-      batchesInFlight: p.sender.inFlightCount,
+      bufferAvailableBytes: values['buffer-available-bytes'],
+      bufferTotalBytes: values['buffer-total-bytes'],
+      bufferPoolWaiters: values['waiting-threads'],
+      batchesIncomplete: values['batches-incomplete'],
+      batchesInFlight: values['requests-in-flight'],
+      producerId: values['producer-id'],
+      producerEpoch: values['producer-epoch'],
+      epochBumps: values['epoch-bump-total'],
+    };
+  }
+
+  #metricValues(): ProducerMetricValues {
+    const p = this.#p;
+    const lastUpdate = p.metadata.lastUpdateMs;
+    return p.counters.snapshot(this.#clock.now(), {
+      inFlight: p.sender.inFlightCount,
+      bufferTotal: p.pool.totalMemory,
+      bufferAvailable: p.pool.availableMemory,
+      poolWaiters: p.pool.queued,
+      metadataAgeMs: lastUpdate > 0 ? Date.now() - lastUpdate : Number.NaN,
+      incompleteBatches: p.accumulator.incompleteCount,
       producerId: p.idempotence?.producerId ?? -1,
       producerEpoch: p.idempotence?.epoch ?? -1,
       epochBumps: p.idempotence?.bumps ?? 0,
+    });
+  }
+
+  /**
+   * The metrics as a stream: a snapshot at once, then every `periodMs`
+   * (default 1000) until the producer closes, when it completes. Each
+   * subscription has its own timer, which keeps the process alive while
+   * subscribed (as rxjs's `interval` does).
+   */
+  metrics$(periodMs = 1000): Observable<ProducerMetrics> {
+    return new Observable<ProducerMetrics>((subscriber) => {
+      if (this.#closed) {
+        subscriber.complete();
+        return;
+      }
+      subscriber.next(this.metrics());
+      const timer = setInterval(() => subscriber.next(this.metrics()), periodMs);
+      this.#metricSubscribers.add(subscriber);
+      return () => {
+        clearInterval(timer);
+        this.#metricSubscribers.delete(subscriber);
+      };
+    });
+  }
+
+  readonly #metricSubscribers = new Set<Subscriber<ProducerMetrics>>();
+  #closed = false;
+
+  /** Hands the registered METRICS_REPORTERs their source (called once by createProducer). */
+  initReporters(): void {
+    const source: MetricsSource = {
+      clientId: this.#p.config.clientId,
+      descriptors: PRODUCER_METRICS,
+      read: () => this.#metricValues(),
     };
+    for (const r of this.#p.reporters) r.init(source);
   }
 
   /**
@@ -486,6 +543,15 @@ export class KafkaProducer<K = unknown, V = unknown> {
     for (const s of [p.keySerializer, p.valueSerializer]) await s.close?.();
     p.partitioner.close?.();
     p.streams.complete();
+    this.#closed = true;
+    for (const r of p.reporters) {
+      try {
+        r.close?.();
+      } catch (err) {
+        p.logger.warn('a metrics reporter failed to close', { error: (err as Error).message });
+      }
+    }
+    for (const s of [...this.#metricSubscribers]) s.complete();
   }
 }
 

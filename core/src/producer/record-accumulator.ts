@@ -2,6 +2,7 @@ import type { ClusterView } from '../network/metadata.js';
 import type { CompressionType } from '../protocol/compression/index.js';
 import type { ProducerStamp, RecordHeader } from '../protocol/record-batch.js';
 import { type Clock, systemClock } from './clock.js';
+import type { ProducerSensors } from './metrics.js';
 import { BuiltInPartitioner } from './partitioner.js';
 import { ProducerBatch, type Reject, type Resolve, type TopicInfo } from './producer-batch.js';
 import type { BufferPool } from './types.js';
@@ -92,6 +93,9 @@ export class RecordAccumulator {
 
   readonly #clock: Clock;
 
+  /** Where time spent waiting for buffer memory is recorded (bufferpool-wait-*). */
+  sensors: ProducerSensors | undefined;
+
   constructor(config: AccumulatorConfig, pool: BufferPool, clock: Clock = systemClock) {
     this.#config = config;
     this.#pool = pool;
@@ -170,10 +174,15 @@ export class RecordAccumulator {
     const head = q.waiting[0];
     if (head === undefined) return;
     q.allocating = true;
-    const remaining = Math.max(0, head.deadline - this.#clock.now());
+    const waitStart = this.#clock.now();
+    const remaining = Math.max(0, head.deadline - waitStart);
     this.#pool.allocate(head.bufferSize, remaining).then(
       (buffer) => {
         q.allocating = false;
+        if (this.sensors !== undefined) {
+          const now = this.#clock.now();
+          this.sensors.recordPoolWait(now - waitStart, now);
+        }
         if (this.closed) {
           this.#pool.deallocate(buffer);
           return;

@@ -17,6 +17,7 @@ import { encodeProduceRequestBody, type ProduceTopicBatches } from '../protocol/
 import { chooseProduceVersion } from '../protocol/versions.js';
 import { type Clock, systemClock } from './clock.js';
 import { type IdempotenceManager, SequenceVerdict } from './idempotence.js';
+import type { ProducerSensors } from './metrics.js';
 import type { ProducerBatch } from './producer-batch.js';
 import type { RecordAccumulator, Sequencer } from './record-accumulator.js';
 import type { ProducerStreams } from './streams.js';
@@ -48,7 +49,7 @@ export class Sender {
   /** Idempotence's (and transactions') gate and stamp for drain. */
   readonly #sequencer: Sequencer | undefined;
   #bumpsSeen = 0;
-  readonly #counters: { sent: number; failed: number };
+  readonly #sensors: ProducerSensors;
   readonly #clock: Clock;
   #scheduled = false;
   #timer: NodeJS.Timeout | undefined;
@@ -64,12 +65,12 @@ export class Sender {
     metadata: Metadata,
     streams: ProducerStreams,
     log: Logger,
-    counters: { sent: number; failed: number },
+    sensors: ProducerSensors,
     idempotence?: IdempotenceManager,
     clock: Clock = systemClock,
   ) {
     this.#clock = clock;
-    this.#counters = counters;
+    this.#sensors = sensors;
     this.#idem = idempotence;
     this.#sequencer =
       idempotence === undefined
@@ -206,7 +207,7 @@ export class Sender {
       const err = new DeliveryTimeoutError(
         `Expiring ${b.recordCount} record(s) for ${b.topic.name}-${b.partition}: ${now - b.createdMs} ms has passed since batch creation`,
       );
-      this.#finish(b, err);
+      this.#finish(b, err, now);
     }
   }
 
@@ -216,15 +217,20 @@ export class Sender {
       string,
       ProduceTopicBatches & { partitions: { partition: number; records: Buffer }[] }
     >();
+    let requestRecords = 0;
     for (const b of batches) {
       let t = byTopic.get(b.topic.name);
       if (t === undefined) {
         t = { nameBytes: b.topic.nameBytes, topicId: undefined, partitions: [] };
         byTopic.set(b.topic.name, t);
       }
-      t.partitions.push({ partition: b.partition, records: b.seal() });
+      const records = b.seal();
+      t.partitions.push({ partition: b.partition, records });
       this.#inFlight.add(b);
+      this.#sensors.recordBatchSent(records.length, b.sizeInBytes, b.recordCount, now - b.createdMs, now);
+      requestRecords += b.recordCount;
     }
+    this.#sensors.recordRequest(requestRecords, now);
     const topics = [...byTopic.values()];
     const sentAt = now;
     if (this.#streams.drainedObserved) {
@@ -262,10 +268,11 @@ export class Sender {
     if (this.#idem !== undefined) for (const b of batches) this.#idem.returned(b);
     if (res === undefined) {
       // acks=0: no response; done once written, offsets unknown.
-      for (const b of batches) this.#complete(b, -1, -1);
+      for (const b of batches) this.#complete(b, -1, -1, now);
       this.wakeup();
       return;
     }
+    this.#sensors.recordResponse(now - sentAt, res.throttleTimeMs, now);
     if (this.#streams.responsesObserved) this.#streams.response(node, now - sentAt, res);
     const found = new Map<
       string,
@@ -291,7 +298,7 @@ export class Sender {
       }
       if (p.errorCode === ErrorCode.NONE) {
         this.#idem?.acked(b);
-        this.#complete(b, p.baseOffset, p.logAppendTimeMs);
+        this.#complete(b, p.baseOffset, p.logAppendTimeMs, now);
         continue;
       }
       if (this.#idem !== undefined) {
@@ -299,7 +306,7 @@ export class Sender {
         if (verdict === SequenceVerdict.Success) {
           // DUPLICATE_SEQUENCE_NUMBER: the broker already has it.
           this.#idem.acked(b);
-          this.#complete(b, p.baseOffset, p.logAppendTimeMs);
+          this.#complete(b, p.baseOffset, p.logAppendTimeMs, now);
           continue;
         }
         if (verdict !== SequenceVerdict.NotMine) {
@@ -317,7 +324,7 @@ export class Sender {
                 ),
               );
             } else {
-              this.#finish(b, error);
+              this.#finish(b, error, now);
             }
             continue;
           }
@@ -338,6 +345,7 @@ export class Sender {
         const target = Math.min(this.#config.batchSize, Math.ceil(b.sizeInBytes / 2));
         const pieces = b.split(target, CompressionType[this.#config.compressionType]);
         this.#accumulator.requeueSplit(b, pieces);
+        this.#sensors.recordSplit(now);
         if (this.#guaranteeOrder) this.#accumulator.unmute(b.topic.name, b.partition);
         if (this.#log.infoEnabled)
           this.#log.info('split a batch the broker refused as too large', {
@@ -381,25 +389,26 @@ export class Sender {
           error: error.message,
         });
       }
+      this.#sensors.recordRetry(b.recordCount, now);
       this.#accumulator.reenqueue(b, now);
       if (this.#guaranteeOrder) this.#accumulator.unmute(b.topic.name, b.partition);
       return;
     }
-    this.#finish(b, error);
+    this.#finish(b, error, now);
   }
 
-  #complete(b: ProducerBatch, baseOffset: number, logAppendTime: number): void {
+  #complete(b: ProducerBatch, baseOffset: number, logAppendTime: number, now: number): void {
     this.#inFlight.delete(b);
-    if (!b.done) this.#counters.sent += b.recordCount;
+    if (!b.done) this.#sensors.recordSent(b.recordCount, now);
     b.complete(baseOffset, logAppendTime);
     if (this.#guaranteeOrder) this.#accumulator.unmute(b.topic.name, b.partition);
     this.#accumulator.batchDone(b);
   }
 
-  #finish(b: ProducerBatch, error: Error): void {
+  #finish(b: ProducerBatch, error: Error, now: number): void {
     if (this.#txn !== undefined && !b.done) this.#txn.batchFailed(error);
     this.#inFlight.delete(b);
-    if (!b.done) this.#counters.failed += b.recordCount;
+    if (!b.done) this.#sensors.recordFailed(b.recordCount, now);
     b.fail(error);
     if (this.#guaranteeOrder) this.#accumulator.unmute(b.topic.name, b.partition);
     this.#accumulator.batchDone(b);
