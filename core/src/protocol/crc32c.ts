@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
  * - `@node-rs/crc32` (napi-rs, prebuilt per platform, SSE4.2 / ARMv8 CRC
  *   instructions): about 8.7 GB/s from 16 KiB up on this project's x86-64 machines.
  * - {@link crc32cPure}, slicing-by-16 in plain TypeScript: about 2.3-2.5 GB/s, and
- *   faster than the native call below {@link NATIVE_MIN_BYTES}, because an
+ *   faster than the native call below `NATIVE_MIN_BYTES`, because an
  *   N-API call and the `subarray` view it needs cost about 100-200 ns. It is also
  *   the fallback wherever the native module does not load (another runtime,
  *   a platform without a prebuilt binary).
@@ -94,7 +94,7 @@ function loadNative(): NativeCrc32c | undefined {
 
 const native = loadNative();
 
-/** Which implementation {@link crc32c} uses for inputs of {@link NATIVE_MIN_BYTES} and more. */
+/** Which implementation {@link crc32c} uses for inputs of `NATIVE_MIN_BYTES` and more. */
 export const crc32cImplementation: string =
   native === undefined
     ? 'pure-ts slicing-by-16'
