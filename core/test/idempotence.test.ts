@@ -104,6 +104,32 @@ describe('idempotent sequencing', () => {
     assert.deepEqual([decoded?.producerEpoch, decoded?.baseSequence, decoded?.records.length], [1, 0, 4]);
   });
 
+  it('transactional: a bump request waits for the abort; later gap refusals fail fast; the bump restarts sequences', () => {
+    const m = manager();
+    m.transactional = true;
+    const a = batch(2);
+    const b = batch(3);
+    a.seal(m.stamp(a));
+    b.seal(m.stamp(b));
+    m.returned(a);
+    m.returned(b);
+    // b came too early (a is unacknowledged): normally retried in order.
+    assert.equal(m.verdict(b, ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER), SequenceVerdict.RetryInOrder);
+    m.requestBump('a failed');
+    assert.equal(m.transactionalBumpRequired, true);
+    assert.equal(
+      m.maintain(Date.now(), () => {}),
+      true,
+      'no client-side bump: the coordinator does it after the abort',
+    );
+    assert.equal(m.epoch, 0);
+    assert.equal(m.verdict(b, ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER), SequenceVerdict.BumpEpoch);
+    m.epochBumped(7, 1);
+    assert.deepEqual([m.producerId, m.epoch, m.bumps, m.transactionalBumpRequired], [7, 1, 1, false]);
+    const c = batch(1);
+    assert.equal(m.stamp(c).baseSequence, 0, 'sequences restart at 0');
+  });
+
   it('splits a refused batch into pieces that keep its sequence range and creation time', () => {
     const m = manager();
     m.stamp(batch(5)); // sequences 0..4 go to an earlier batch

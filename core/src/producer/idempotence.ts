@@ -39,7 +39,9 @@ export type SequenceVerdict = (typeof SequenceVerdict)[keyof typeof SequenceVerd
  * requests finish, the epoch goes up by one (a client-side bump: there is no
  * transaction coordinator to involve; a fresh id from InitProducerId once
  * the epoch is exhausted), every partition's sequences restart at 0, and
- * queued batches are re-stamped in order.
+ * queued batches are re-stamped in order. A transactional producer cannot
+ * bump on its own: a failed batch makes its transaction abortable, and the
+ * TransactionManager bumps the epoch through the coordinator after the abort.
  */
 export class IdempotenceManager implements Sequencer {
   producerId = -1;
@@ -59,6 +61,13 @@ export class IdempotenceManager implements Sequencer {
   bumps = 0;
   /** Transactional: the producer id comes from initTransactions(), and batches carry the transactional bit. */
   transactional = false;
+  /**
+   * Transactional only: a batch of the open transaction failed in a way that
+   * leaves the partition's sequence unknown to us (or left a gap), so the
+   * epoch must be bumped through the coordinator once the transaction is
+   * aborted (KIP-360); until then the open transaction can only abort.
+   */
+  #transactionalBumpRequired = false;
 
   constructor(
     client: NetworkClient,
@@ -179,6 +188,21 @@ export class IdempotenceManager implements Sequencer {
     }
   }
 
+  /** Transactional: whether the next abort must bump the epoch (see {@link requestBump}). */
+  get transactionalBumpRequired(): boolean {
+    return this.#transactionalBumpRequired;
+  }
+
+  /**
+   * Transactional: the coordinator bumped the epoch (InitProducerId with our
+   * current id and epoch): sequences restart at 0 on every partition, and
+   * queued batches are re-stamped by the sender's next pass.
+   */
+  epochBumped(producerId: number, epoch: number): void {
+    this.#bump(producerId, epoch);
+    this.#transactionalBumpRequired = false;
+  }
+
   /** After a bump, queued batches that carry an old stamp must be re-sequenced in queue order. */
   resequence(queued: Iterable<ProducerBatch>): void {
     for (const b of queued) {
@@ -237,6 +261,10 @@ export class IdempotenceManager implements Sequencer {
       case ErrorCode.DUPLICATE_SEQUENCE_NUMBER:
         return SequenceVerdict.Success;
       case ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER: {
+        // An earlier batch of the transaction failed: a later one refused for
+        // the gap will not get through before the epoch bump, so it fails too
+        // (the transaction is aborted anyway) instead of retrying until it expires.
+        if (this.#transactionalBumpRequired) return SequenceVerdict.BumpEpoch;
         const s = this.#state(batch);
         // An earlier batch of the partition is unacknowledged (retrying or in
         // flight): this one was refused because it came too early.
@@ -252,10 +280,18 @@ export class IdempotenceManager implements Sequencer {
     }
   }
 
-  /** Sequences can no longer be trusted: bump the epoch once nothing is in flight. */
+  /**
+   * Sequences can no longer be trusted: bump the epoch once nothing is in
+   * flight. A transactional producer cannot bump on its own: the transaction
+   * becomes abortable, and the bump follows the abort (through the coordinator).
+   */
   requestBump(reason: string): void {
-    if (!this.#bumpRequested && this.#log.infoEnabled)
-      this.#log.info('producer epoch bump requested', { reason });
+    const pending = this.transactional ? this.#transactionalBumpRequired : this.#bumpRequested;
+    if (!pending && this.#log.infoEnabled) this.#log.info('producer epoch bump requested', { reason });
+    if (this.transactional) {
+      this.#transactionalBumpRequired = true;
+      return;
+    }
     this.#bumpRequested = true;
     this.#wakeup();
   }

@@ -205,7 +205,7 @@ export class Sender {
         this.#idem.requestBump(`${b.topic.name}-${b.partition} expired after it was sent`);
       this.#inFlight.delete(b);
       const err = new DeliveryTimeoutError(
-        `Expiring ${b.recordCount} record(s) for ${b.topic.name}-${b.partition}: ${now - b.createdMs} ms has passed since batch creation`,
+        `Expiring ${b.recordCount} record(s) for ${b.topic.name}-${b.partition}: ${now - b.createdMs} ms has passed since batch creation${b.attempts > 0 ? '; it was sent, so it may have been written' : ''}`,
       );
       this.#finish(b, err, now);
     }

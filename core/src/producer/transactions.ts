@@ -95,6 +95,8 @@ export class TransactionManager {
   #adding = false;
   #addRetryAt = 0;
   #addFailures = 0;
+  /** EndTxn succeeded but the epoch bump after it did not: a retried abort only bumps. */
+  #endTxnDone = false;
 
   constructor(opts: {
     transactionalId: string;
@@ -155,6 +157,7 @@ export class TransactionManager {
     }
     this.state = TransactionState.InTransaction;
     this.abortableError = undefined;
+    this.#endTxnDone = false;
   }
 
   /** Throws unless records may be sent now (inside an open transaction). */
@@ -221,13 +224,20 @@ export class TransactionManager {
     }
   }
 
-  /** EndTxn after the producer flushed the transaction's records. */
+  /**
+   * EndTxn after the producer flushed the transaction's records. An abort
+   * after a batch failed with its sequence state unknown (or with a gap
+   * left behind it) then bumps the epoch (KIP-360): InitProducerId with the
+   * current producer id and epoch (v3+; older coordinators bump the epoch of
+   * the transactional id anyway), and sequences restart at 0, so the next
+   * transaction starts clean instead of tripping on the old sequences.
+   */
   async endTransaction(commit: boolean): Promise<void> {
     this.#assertNotFatal();
     const idem = this.#idem;
     this.state = commit ? TransactionState.Committing : TransactionState.Aborting;
     try {
-      if (this.#added.size > 0 || !commit) {
+      if (!this.#endTxnDone && (this.#added.size > 0 || !commit)) {
         await this.#coordinatorRequest(EndTxnApi, {
           transactionalId: this.transactionalId,
           producerId: idem.producerId,
@@ -235,6 +245,8 @@ export class TransactionManager {
           committed: commit,
         });
       }
+      this.#endTxnDone = true;
+      if (!commit && idem.transactionalBumpRequired) await this.#bumpEpoch();
     } catch (err) {
       if ((this.state as TransactionState) !== TransactionState.Fatal)
         this.state = TransactionState.AbortableError;
@@ -243,8 +255,27 @@ export class TransactionManager {
     this.#added = new Map();
     this.#pending = new Map();
     this.abortableError = undefined;
+    this.#endTxnDone = false;
     this.state = TransactionState.Ready;
     this.#wakeup();
+  }
+
+  async #bumpEpoch(): Promise<void> {
+    const idem = this.#idem;
+    const from = { producerId: idem.producerId, epoch: idem.epoch };
+    const res = await this.#coordinatorRequest(InitProducerIdApi, {
+      transactionalId: this.transactionalId,
+      transactionTimeoutMs: this.#timeoutMs,
+      producerId: idem.producerId,
+      producerEpoch: idem.epoch,
+    });
+    idem.epochBumped(res.producerId, res.producerEpoch);
+    if (this.#log.infoEnabled)
+      this.#log.info('transactional producer epoch bumped after abort', {
+        from,
+        producerId: res.producerId,
+        epoch: res.producerEpoch,
+      });
   }
 
   // -- the sender's hooks ----------------------------------------------------------------
@@ -264,12 +295,24 @@ export class TransactionManager {
     return false;
   }
 
-  /** A batch of the open transaction failed for good: the transaction must abort. */
+  /**
+   * A batch of the open transaction failed for good: the transaction must
+   * abort, and the epoch be bumped after the abort. Whatever the error, the
+   * partition's sequence is no longer what the next batch would carry: the
+   * broker may hold the batch (sent, then expired or unanswered), may have
+   * lost our state (UNKNOWN_PRODUCER_ID, OUT_OF_ORDER_SEQUENCE_NUMBER), or
+   * never got it, leaving a gap. A bumped epoch starts every partition at 0.
+   */
   batchFailed(err: Error): void {
     if (isFenced(err)) {
       this.fail(new ProducerFencedError((err as KafkaProtocolError).errorCode, (err as Error).message));
       return;
     }
+    this.#idem.requestBump(`a batch of the transaction failed: ${err.message}`);
+    this.#abortable(err);
+  }
+
+  #abortable(err: Error): void {
     this.abortableError ??= err;
     if (this.state === TransactionState.InTransaction) this.state = TransactionState.AbortableError;
   }
@@ -324,9 +367,12 @@ export class TransactionManager {
               retry = true;
               this.#requeue(t.name, p.partitionIndex);
             } else {
-              this.batchFailed(
-                this.#classify(p.partitionErrorCode, `AddPartitionsToTxn ${t.name}-${p.partitionIndex}`),
+              const err = this.#classify(
+                p.partitionErrorCode,
+                `AddPartitionsToTxn ${t.name}-${p.partitionIndex}`,
               );
+              if (isFenced(err)) this.fail(err);
+              else this.#abortable(err);
             }
           }
         }

@@ -21,7 +21,9 @@ import {
 // order with 5 requests in flight while earlier ones fail, therefore cannot
 // be demonstrated here; these tests assert what the mock does observe: the
 // producer id and epochs in use, recovery by epoch bump, no record lost, and
-// order and uniqueness where no write is duplicated or overtaken.
+// order and uniqueness where no write is duplicated or overtaken. The same
+// scenarios against a peer that does check sequences (the SequenceBroker
+// proxy in front of the mock) are in idempotence-sequence.test.ts.
 
 const leg = librdkafkaFromEnv();
 const PRODUCE = 0;

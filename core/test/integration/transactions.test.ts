@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { librdkafkaFromEnv, type MockCluster, readTopic, startCluster } from '@tributary/testkit';
-import { IllegalStateError, ProducerFencedError } from '../../src/errors.js';
+import { IllegalStateError, isKafkaClientError, ProducerFencedError } from '../../src/errors.js';
 import { createProducer, type KafkaProducer, type ProducerConfigInput } from '../../src/index.js';
 
 // The transactional producer against librdkafka's mock cluster, which runs a
@@ -164,6 +164,89 @@ describe(`transactional producer (librdkafka ${leg})`, () => {
     await b.send({ topic: t, value: 'b' });
     await b.commitTransaction();
     assert.ok((await values(t, 'read_uncommitted')).includes('b'), 'another producer carries on');
+  });
+
+  // KIP-360 for transactional producers: a batch that failed with its
+  // sequence state unknown makes the transaction abortable; the abort then
+  // bumps the epoch through the coordinator (InitProducerId with the current
+  // id and epoch), which the mock supports and enforces: its pid check refuses
+  // the old epoch afterwards, so the second transaction gets through only
+  // with the bumped one.
+  for (const [name, code] of [
+    ['UNKNOWN_PRODUCER_ID', 59],
+    ['OUT_OF_ORDER_SEQUENCE_NUMBER', 45],
+  ] as const) {
+    it(`aborts after ${name}, bumps the epoch through the coordinator, and the next transaction commits`, async () => {
+      const t = await topic(2);
+      const p = await producer(`tx-${t}`, { maxInFlightRequestsPerConnection: 5, retryBackoffMs: 20 });
+      await p.initTransactions();
+      const before = p.metrics();
+      p.beginTransaction();
+      await p.send({ topic: t, partition: 0, value: 'first' });
+      await cluster.pushRequestErrors(PRODUCE, [code]);
+      const outcome = await Promise.allSettled(
+        Array.from({ length: 200 }, (_, i) => p.send({ topic: t, partition: i % 2, value: `a${i}` })),
+      );
+      const reasons = outcome.flatMap((r) => (r.status === 'rejected' ? [r.reason as Error] : []));
+      assert.ok(
+        reasons.some((e) => isKafkaClientError(e) && e.code === name),
+        `some record rejected with ${name}: ${reasons.slice(0, 2).map(String)}`,
+      );
+      await assert.rejects(
+        p.send({ topic: t, value: 'late' }),
+        (e: Error) => e instanceof IllegalStateError && /abortTransaction\(\)/.test(e.message),
+      );
+      await assert.rejects(p.commitTransaction(), (e: Error) => isKafkaClientError(e) && e.code === name);
+      await p.abortTransaction();
+      const after = p.metrics();
+      assert.equal(after.producerId, before.producerId, 'the same producer id');
+      assert.equal(after.producerEpoch, before.producerEpoch + 1, 'the epoch went up by one');
+
+      p.beginTransaction();
+      await Promise.all(
+        Array.from({ length: 100 }, (_, i) => p.send({ topic: t, partition: i % 2, value: `c${i}` })),
+      );
+      await p.commitTransaction();
+      const committed = (await values(t)).filter((v) => v.startsWith('c'));
+      assert.deepEqual(
+        committed.sort(),
+        Array.from({ length: 100 }, (_, i) => `c${i}`).sort(),
+        'the second transaction, each record once',
+      );
+    });
+  }
+
+  it('aborts after a batch expired once sent (it may have been written), bumps the epoch, and goes on', async () => {
+    const t = await topic(1);
+    const id = `tx-${t}`;
+    const p = await producer(id, { requestTimeoutMs: 1000, deliveryTimeoutMs: 1500, retryBackoffMs: 20 });
+    const leader = (await p.partitionsFor(t))[0]!.leader;
+    // The coordinator elsewhere, so only the partition's leader is slow.
+    await cluster.setCoordinator('transaction', id, leader === 1 ? 2 : 1);
+    await p.initTransactions();
+    const before = p.metrics();
+    p.beginTransaction();
+    await p.send({ topic: t, value: 'first' });
+    await cluster.setBrokerRtt(leader, 3000);
+    const err = await p.send({ topic: t, value: 'slow' }).then(
+      () => assert.fail('a record past its delivery timeout must not resolve'),
+      (e: unknown) => e,
+    );
+    assert.ok(isKafkaClientError(err) && err.code === 'DELIVERY_TIMEOUT', String(err));
+    assert.match((err as Error).message, /may have been written/);
+    await cluster.setBrokerRtt(leader, 0);
+    await p.abortTransaction();
+    const after = p.metrics();
+    assert.deepEqual(
+      [after.producerId, after.producerEpoch],
+      [before.producerId, before.producerEpoch + 1],
+      'same id, next epoch',
+    );
+    p.beginTransaction();
+    await Promise.all(['n1', 'n2', 'n3'].map((v) => p.send({ topic: t, value: v })));
+    await p.commitTransaction();
+    const committed = (await values(t)).filter((v) => v.startsWith('n'));
+    assert.deepEqual(committed, ['n1', 'n2', 'n3']);
   });
 
   it('writes 50,000 records exactly once and in order through injected errors and responses later than the request timeout', async () => {
