@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(librdkafka-dev kcat gcc g++ make python3 libssl-dev zlib1g-dev libzstd-dev liblz4-dev lz4 zstd gzip openssl stunnel4)
+packages=(librdkafka-dev kcat gcc g++ make python3 libssl-dev zlib1g-dev libzstd-dev liblz4-dev lz4 zstd gzip openssl stunnel4 gsasl sasl2-bin)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

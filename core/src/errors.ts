@@ -117,6 +117,54 @@ export class NetworkError extends KafkaClientError {
   }
 }
 
+/**
+ * The broker (or, for TLS, the client checking the broker) refused to let
+ * this connection through: SASL credentials rejected
+ * (`SASL_AUTHENTICATION_FAILED`), a mechanism the broker has not enabled
+ * (`UNSUPPORTED_SASL_MECHANISM`), an exchange out of order
+ * (`ILLEGAL_SASL_STATE`), a SCRAM server signature that does not verify, a
+ * token provider that failed, or a TLS certificate that does not verify
+ * (`SSL_AUTHENTICATION_FAILED`, the TlsError as `cause`).
+ *
+ * Never retriable, as the Java client's `AuthenticationException`: every
+ * request waiting on that broker fails with it at once, metadata waits fail
+ * with it, and the client does not reconnect to that broker before
+ * `reconnectBackoffMaxMs` (and only if something asks for it). Identified by
+ * the brand `authenticationFailure === true` (see {@link isAuthenticationError}).
+ */
+export class AuthenticationError extends KafkaClientError {
+  readonly nodeId: number | undefined;
+  /** The SASL mechanism (`PLAIN`, `SCRAM-SHA-256`, ...), or `TLS` for a certificate failure. */
+  readonly mechanism: string;
+  /** What the broker said (SaslAuthenticate's error message), when it said something. */
+  readonly brokerMessage: string | undefined;
+  /** Brand: true on every AuthenticationError. */
+  readonly authenticationFailure = true;
+
+  constructor(
+    code: string,
+    message: string,
+    options: {
+      mechanism: string;
+      nodeId?: number | undefined;
+      brokerMessage?: string | null | undefined;
+      cause?: unknown;
+    },
+  ) {
+    super(code, message, { cause: options.cause, retriable: false });
+    this.nodeId = options.nodeId;
+    this.mechanism = options.mechanism;
+    this.brokerMessage = options.brokerMessage ?? undefined;
+  }
+}
+
+/** True for an AuthenticationError from whichever copy of the package made it. */
+export function isAuthenticationError(err: unknown): err is AuthenticationError {
+  return (
+    isKafkaClientError(err) && (err as { authenticationFailure?: unknown }).authenticationFailure === true
+  );
+}
+
 /** No response within `requestTimeoutMs`. The connection is closed; retriable. */
 export class RequestTimeoutError extends KafkaClientError {
   constructor(message: string, options: { cause?: unknown } = {}) {

@@ -36,7 +36,31 @@ export {
   parseHostPort,
   type RequestOptions,
 } from './network/network-client.js';
+export {
+  authenticate as saslAuthenticate,
+  defaultTokenRefreshPolicy,
+  type OAuthBearerToken,
+  type OAuthBearerTokenProvider,
+  oauthBearerInitialResponse,
+  oauthBearerMechanism,
+  plainMechanism,
+  type SaslConfig,
+  type SaslContext,
+  type SaslMechanism,
+  type SaslOptions,
+  type SaslOutcome,
+  type SaslSend,
+  type SaslSession,
+  ScramHash,
+  type ScramMechanismName,
+  type ScramOptions,
+  saslMechanismFor,
+  scramMechanism,
+  type TokenRefreshPolicy,
+  tokenRefreshAt,
+} from './network/sasl/index.js';
 export { type Selectable, Selector, type SelectorListener } from './network/selector.js';
+export { type TlsConfig, tlsOptionsFromConfig } from './network/tls-config.js';
 export { classifyTlsError, isTlsError, TlsError, TlsFailure } from './network/tls-errors.js';
 export {
   checkTlsOptions,
@@ -76,6 +100,12 @@ export {
   toPositive,
 } from './producer/partitioner.js';
 export {
+  BatchSendError,
+  type RecordFailure,
+  type SendBatchOptions,
+  type SendBatchResult,
+} from './producer/record-group.js';
+export {
   BytesSerializer,
   DefaultSerializer,
   JsonSerializer,
@@ -84,8 +114,11 @@ export {
 export {
   type BatchDrained,
   type ProduceResponseEvent,
+  produceBatches,
   produceFrom,
   type RecordAccepted,
+  type Sends,
+  type SendsBatches,
 } from './producer/streams.js';
 export {
   type ConsumerGroupMetadata,
@@ -111,6 +144,7 @@ export {
   LOGGER,
   METRICS_REPORTER,
   PARTITIONER,
+  SASL_MECHANISM,
   SELECTABLE,
   TRANSPORT_FACTORY,
   VALUE_SERIALIZER,

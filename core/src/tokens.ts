@@ -1,5 +1,6 @@
 import type { InjectionToken } from 'tsyringe';
 import type { Logger } from './network/logger.js';
+import type { SaslMechanism } from './network/sasl/mechanism.js';
 import type { Selectable } from './network/selector.js';
 import type { TransportFactory } from './network/transport.js';
 import type { Clock } from './producer/clock.js';
@@ -43,3 +44,6 @@ export const CLOCK: InjectionToken<Clock> = Symbol('tributary.Clock');
 
 /** Metrics reporters (Java's metric.reporters), in registration order: e.g. `OpenTelemetryMetricsReporter`. */
 export const METRICS_REPORTER: InjectionToken<MetricsReporter> = Symbol('tributary.MetricsReporter');
+
+/** Custom SASL mechanisms (register several); `saslMechanism` picks one by name. See docs/security.md. */
+export const SASL_MECHANISM: InjectionToken<SaslMechanism> = Symbol('tributary.SaslMechanism');

@@ -21,3 +21,11 @@ export {
 } from './kcat.js';
 export { ensureLauncher, LIBRDKAFKA_ENV, LibrdkafkaVersion, librdkafkaFromEnv } from './launcher.js';
 export { mulberry32 } from './prng.js';
+export {
+  type GatewayConnection,
+  type SaslGateway,
+  type SaslGatewayOptions,
+  type SaslGatewayStats,
+  type SaslServerKind,
+  startSaslGateway,
+} from './sasl-gateway.js';

@@ -9,7 +9,7 @@ import { ConfigError } from '../errors.js';
 export interface ConfigDef {
   /** The Java client's name for the key, e.g. `linger.ms`. */
   readonly javaName: string;
-  readonly type: 'int' | 'long' | 'string' | 'list' | 'boolean' | 'enum' | 'function';
+  readonly type: 'int' | 'long' | 'double' | 'string' | 'list' | 'boolean' | 'enum' | 'function' | 'object';
   /** Absent means required. */
   readonly default?: unknown;
   readonly min?: number;
@@ -33,6 +33,16 @@ function check(key: string, def: ConfigDef, value: unknown): unknown {
       if (value > max) throw bad(`must be at most ${max}`);
       return value;
     }
+    case 'double': {
+      if (typeof value !== 'number' || !Number.isFinite(value)) throw bad('must be a finite number');
+      if (def.min !== undefined && value < def.min) throw bad(`must be at least ${def.min}`);
+      if (def.max !== undefined && value > def.max) throw bad(`must be at most ${def.max}`);
+      return value;
+    }
+    case 'object':
+      if (value === null && def.default === null) return value;
+      if (typeof value !== 'object' || value === null || Array.isArray(value)) throw bad('must be an object');
+      return value;
     case 'string':
       if (typeof value !== 'string' && !(value === null && def.default === null))
         throw bad('must be a string');

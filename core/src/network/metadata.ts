@@ -1,5 +1,11 @@
 import { EventEmitter } from 'node:events';
-import { IllegalStateError, KafkaProtocolError, kafkaProtocolError, TimeoutError } from '../errors.js';
+import {
+  IllegalStateError,
+  isAuthenticationError,
+  KafkaProtocolError,
+  kafkaProtocolError,
+  TimeoutError,
+} from '../errors.js';
 import { MetadataApi, type MetadataResponse } from '../protocol/apis/metadata.js';
 import { ErrorCode, errorCodeInfo } from '../protocol/error-codes.js';
 import { type Logger, silentLogger } from './logger.js';
@@ -120,6 +126,8 @@ export class Metadata extends EventEmitter<{ update: [ClusterView] }> {
   /** The earliest deadline among the waiters (kept as waiters come and go). */
   #minDeadline = Number.POSITIVE_INFINITY;
   #closed = false;
+  /** The last update failed with an AuthenticationError: no periodic refresh until someone asks. */
+  #refused = false;
   /** How many updates have been applied. */
   updates = 0;
 
@@ -140,19 +148,20 @@ export class Metadata extends EventEmitter<{ update: [ClusterView] }> {
     return this.#cluster;
   }
 
+  /** When the last update succeeded (Date.now() time; 0 before the first). */
+  get lastUpdateMs(): number {
+    return this.#lastSuccess;
+  }
+
   /** Topics included in every update. */
   get topics(): ReadonlySet<string> {
     return this.#interest;
   }
 
   /** Asks for an update as soon as possible (coalesced with one already under way). */
-  /** When the last update succeeded (Date.now() time; 0 before the first). */
-  get lastUpdateMs(): number {
-    return this.#lastSuccess;
-  }
-
   requestUpdate(): void {
     this.#updateRequested = true;
+    this.#refused = false;
     this.#schedule();
   }
 
@@ -169,7 +178,9 @@ export class Metadata extends EventEmitter<{ update: [ClusterView] }> {
    * Resolves with the topic's metadata once it has partitions, fetching it if
    * needed; waits at most `maxBlockMs`. An invalid name rejects at once; an
    * unknown topic is retried until the deadline, then rejects with a
-   * TimeoutError naming the topic and the last error.
+   * TimeoutError naming the topic and the last error. An update that fails
+   * because a broker refused us (AuthenticationError) rejects every wait
+   * with that error at once.
    */
   waitOnMetadata(topic: string, maxBlockMs: number): Promise<TopicMetadata> {
     try {
@@ -266,9 +277,12 @@ export class Metadata extends EventEmitter<{ update: [ClusterView] }> {
   #schedule(): void {
     if (this.#closed) return;
     const now = Date.now();
-    let next = this.#inProgress
-      ? Number.POSITIVE_INFINITY
-      : this.#lastSuccess + this.#config.metadataMaxAgeMs;
+    // The periodic refresh, never before the backoff of a failed attempt ends (before the first
+    // success lastSuccess is 0: without the max the timer would fire at once until then).
+    let next =
+      this.#inProgress || this.#refused
+        ? Number.POSITIVE_INFINITY
+        : Math.max(this.#lastSuccess + this.#config.metadataMaxAgeMs, this.#nextAttemptAt);
     if (this.#updateRequested && !this.#inProgress) next = Math.min(next, Math.max(now, this.#nextAttemptAt));
     next = Math.min(next, this.#minDeadline);
     if (this.#timer && this.#timerAt <= next) {
@@ -293,7 +307,7 @@ export class Metadata extends EventEmitter<{ update: [ClusterView] }> {
     this.#expireWaiters(now);
     if (
       !this.#inProgress &&
-      (this.#updateRequested || now >= this.#lastSuccess + this.#config.metadataMaxAgeMs)
+      (this.#updateRequested || (!this.#refused && now >= this.#lastSuccess + this.#config.metadataMaxAgeMs))
     ) {
       if (now >= this.#nextAttemptAt) void this.#sendUpdate();
     }
@@ -303,7 +317,8 @@ export class Metadata extends EventEmitter<{ update: [ClusterView] }> {
   async #sendUpdate(): Promise<void> {
     const nodeId = this.#client.leastLoadedNode();
     if (nodeId === undefined) {
-      this.#fail(new Error('no broker is reachable'));
+      // Every node is backing off; if one refused us, waiting cannot help.
+      this.#fail(this.#client.authenticationFailure() ?? new Error('no broker is reachable'));
       return;
     }
     this.#inProgress = true;
@@ -348,8 +363,18 @@ export class Metadata extends EventEmitter<{ update: [ClusterView] }> {
   }
 
   #fail(err: Error): void {
+    const refused = isAuthenticationError(err);
+    if (refused && this.#waiters.length > 0) {
+      // A broker refused our credentials or its certificate did not verify: the
+      // Java client's waitOnMetadata throws the AuthenticationException, so do we.
+      for (const w of this.#waiters.splice(0)) w.reject(err);
+      this.#minDeadline = Number.POSITIVE_INFINITY;
+    }
     this.#failures++;
-    this.#updateRequested = true;
+    // A refusal is not retried on a timer (that would reconnect forever): the
+    // next wait, request or periodic refresh asks again.
+    this.#updateRequested = !refused;
+    this.#refused = refused;
     const backoff = Math.min(
       this.#config.retryBackoffMs * 2 ** Math.min(this.#failures - 1, 30),
       this.#config.retryBackoffMaxMs,

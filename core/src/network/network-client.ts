@@ -3,7 +3,10 @@ import { EventEmitter } from 'node:events';
 import { isIP } from 'node:net';
 import type { NetworkConfig } from '../config/network-config.js';
 import {
+  AuthenticationError,
   IllegalStateError,
+  isAuthenticationError,
+  isKafkaClientError,
   NetworkError,
   ProtocolError,
   RequestTimeoutError,
@@ -16,7 +19,12 @@ import { Reader } from '../protocol/reader.js';
 import { type BrokerApiVersions, interpretApiVersionsResponse } from '../protocol/versions.js';
 import { Writer } from '../protocol/writer.js';
 import { type Logger, silentLogger } from './logger.js';
+import { authenticate } from './sasl/authenticator.js';
+import type { SaslMechanism } from './sasl/mechanism.js';
+import { saslMechanismFor } from './sasl/options.js';
 import type { Selectable, SelectorListener } from './selector.js';
+import { tlsOptionsFromConfig } from './tls-config.js';
+import { isTlsError } from './tls-errors.js';
 
 export interface BrokerAddress {
   nodeId: number;
@@ -28,6 +36,8 @@ export const ConnectionState = {
   Disconnected: 'disconnected',
   Connecting: 'connecting',
   ApiVersions: 'api-versions',
+  /** SaslHandshake / SaslAuthenticate in progress: on a new connection, or a KIP-368 re-authentication. */
+  Authenticating: 'authenticating',
   Ready: 'ready',
 } as const;
 export type ConnectionState = (typeof ConnectionState)[keyof typeof ConnectionState];
@@ -55,13 +65,27 @@ export interface NetworkClientEvents {
   /** `byClient`: we closed it (timeout, idle, protocol error, close()); otherwise the broker or the network did. */
   disconnect: [{ nodeId: number; error: Error | undefined; byClient: boolean }];
   requestTimeout: [{ nodeId: number; api: string; correlationId: number; timeoutMs: number }];
+  /** A SASL exchange completed on a connection (`reauthentication`: KIP-368, on a live connection). */
+  authenticated: [
+    { nodeId: number; mechanism: string; sessionLifetimeMs: number; reauthentication: boolean },
+  ];
+  /**
+   * A broker refused us (SASL, or a TLS certificate that does not verify):
+   * everything waiting on the node failed with `error`, and the node is not
+   * reconnected before `reconnectBackoffMaxMs`.
+   */
+  authenticationFailed: [{ nodeId: number; error: AuthenticationError }];
 }
 
 export interface NetworkClientOptions {
   logger?: Logger;
   /** Resolves a host name to addresses (default: node:dns lookup, all addresses). */
   resolveHost?: (host: string) => Promise<string[]>;
+  /** Custom SASL mechanisms (the `SASL_MECHANISM` token); `saslMechanism` picks one by name. */
+  saslMechanisms?: readonly SaslMechanism[];
 }
+
+const NO_DEADLINE = Number.POSITIVE_INFINITY;
 
 interface InFlight {
   correlationId: number;
@@ -100,6 +124,12 @@ class NodeState {
   lastError: Error | undefined;
   /** Still in the latest broker list (bootstrap nodes always are). */
   listed = true;
+  /** The last connection was refused (authentication, certificate); cleared when one becomes ready. */
+  authFailure: AuthenticationError | undefined;
+  /** KIP-368: when to re-authenticate the current connection. */
+  reauthAt = NO_DEADLINE;
+  /** Re-authentication is due: no new requests go out; it starts once the in-flight ones are answered. */
+  reauthDue = false;
 
   constructor(
     readonly nodeId: number,
@@ -107,8 +137,6 @@ class NodeState {
     public port: number,
   ) {}
 }
-
-const NO_DEADLINE = Number.POSITIVE_INFINITY;
 
 /**
  * Requests to brokers over the selector: one connection per node, ApiVersions
@@ -121,7 +149,22 @@ const NO_DEADLINE = Number.POSITIVE_INFINITY;
  * Requests wait (in order) for their node to be ready and for a free slot;
  * a request not sent within its timeout fails with a NetworkError carrying
  * the last connection error. One timer, re-armed to the nearest deadline,
- * serves every timeout, backoff and idle check.
+ * serves every timeout, backoff, idle check and re-authentication.
+ *
+ * Security (`securityProtocol`): with SSL / SASL_SSL every connection gets
+ * the TLS options from the config (`TransportOptions.tls`); with SASL_*, a
+ * connection is ready only after SaslHandshake and SaslAuthenticate (see
+ * `sasl/authenticator.ts`). When the broker reports a session lifetime
+ * (KIP-368), the connection re-authenticates at 85-95% of it, at random as
+ * the Java client does: new requests wait, the ones in flight are answered,
+ * the exchange runs on the same connection, then the waiting requests go
+ * out in their order.
+ *
+ * A refused authentication (AuthenticationError: SASL, or a TLS failure
+ * that only a certificate or configuration change can fix) is not retried
+ * like a lost connection: every request waiting on the node fails with it at
+ * once, and the node is not reconnected before `reconnectBackoffMaxMs`, and
+ * then only for a new request (the Java client's AuthenticationException).
  */
 export class NetworkClient extends EventEmitter<NetworkClientEvents> implements SelectorListener {
   readonly config: NetworkConfig;
@@ -139,10 +182,15 @@ export class NetworkClient extends EventEmitter<NetworkClientEvents> implements 
   readonly #onTimer = () => this.#handleTimer();
   #closed = false;
   #closedPromise: Promise<void> | undefined;
+  readonly #sasl: SaslMechanism | undefined;
+  readonly #tls: Readonly<Record<string, unknown>> | undefined;
 
+  /** Throws a ConfigError for a SASL or TLS setting that cannot work (unknown mechanism, unreadable file). */
   constructor(config: NetworkConfig, selector: Selectable, options: NetworkClientOptions = {}) {
     super();
     this.config = config;
+    this.#sasl = saslMechanismFor(config, options.saslMechanisms);
+    this.#tls = tlsOptionsFromConfig(config) as Readonly<Record<string, unknown>> | undefined;
     this.#selector = selector;
     this.#log = options.logger ?? silentLogger;
     this.#resolveHost = options.resolveHost ?? defaultResolveHost;
@@ -206,12 +254,25 @@ export class NetworkClient extends EventEmitter<NetworkClientEvents> implements 
     return (
       node !== undefined &&
       node.state === ConnectionState.Ready &&
+      !node.reauthDue &&
       node.inFlight.length < this.config.maxInFlightRequestsPerConnection
     );
   }
 
   inFlightCount(nodeId: number): number {
     return this.#nodes.get(nodeId)?.inFlight.length ?? 0;
+  }
+
+  /**
+   * The most recent refusal (AuthenticationError) of a node that has not
+   * connected since, or undefined: what metadata waits fail with when no
+   * node can be asked.
+   */
+  authenticationFailure(): AuthenticationError | undefined {
+    for (const node of this.#nodes.values()) {
+      if (node.authFailure !== undefined && node.listed) return node.authFailure;
+    }
+    return undefined;
   }
 
   /** The broker's API ranges, once its connection is ready. */
@@ -325,9 +386,14 @@ export class NetworkClient extends EventEmitter<NetworkClientEvents> implements 
       if (node.pending.length > 0) this.#maybeConnect(node);
       return;
     }
-    if (node.state !== ConnectionState.Ready) return;
+    if (node.state !== ConnectionState.Ready || node.reauthDue) return;
     const max = this.config.maxInFlightRequestsPerConnection;
-    while (node.pending.length > 0 && node.inFlight.length < max && node.state === ConnectionState.Ready) {
+    while (
+      node.pending.length > 0 &&
+      node.inFlight.length < max &&
+      node.state === ConnectionState.Ready &&
+      !node.reauthDue
+    ) {
       const p = node.pending.shift() as Pending;
       if (p.api === undefined) p.resolve(undefined);
       else this.#dispatch(node, p);
@@ -469,13 +535,111 @@ export class NetworkClient extends EventEmitter<NetworkClientEvents> implements 
       this.config.socketConnectionSetupTimeoutMaxMs,
     );
     if (this.#log.debugEnabled) this.#log.debug('connecting', { nodeId: node.nodeId, host, port: node.port });
-    this.#selector.connect(connectionId, node.nodeId, {
-      host,
-      port: node.port,
-      connectTimeoutMs: jitter(setup),
-      sendBufferBytes: this.config.sendBufferBytes,
-      receiveBufferBytes: this.config.receiveBufferBytes,
+    try {
+      this.#selector.connect(connectionId, node.nodeId, {
+        host,
+        port: node.port,
+        connectTimeoutMs: jitter(setup),
+        sendBufferBytes: this.config.sendBufferBytes,
+        receiveBufferBytes: this.config.receiveBufferBytes,
+        ...(this.#tls === undefined ? {} : { tls: this.#tls as Record<string, unknown> }),
+      });
+    } catch (err) {
+      // The transport factory refused the options (e.g. TLS options given to a plaintext
+      // factory): a wiring mistake no reconnect can fix.
+      node.closeReason = new AuthenticationError(
+        'TRANSPORT_REFUSED',
+        `cannot open a connection to node ${node.nodeId} (${host}:${node.port}): ${(err as Error).message}`,
+        { mechanism: this.#tls === undefined ? 'NONE' : 'TLS', nodeId: node.nodeId, cause: err },
+      );
+      this.onDisconnected(connectionId, node.nodeId, err as Error);
+    }
+  }
+
+  /** Sends a request on a connection that is not ready yet (SASL), outside the pending queue. */
+  #sendInternal<Req, Res>(
+    node: NodeState,
+    api: ApiDescriptor<Req, Res>,
+    version: number,
+    request: Req,
+  ): Promise<Res> {
+    return new Promise<Res>((resolve, reject) => {
+      const descriptor = api as ApiDescriptor<unknown, unknown>;
+      const correlationId = this.#nextCorrelation();
+      const frame = this.#frame(descriptor, version, correlationId, (w) =>
+        descriptor.encodeRequest(w, version, request),
+      );
+      const now = Date.now();
+      node.inFlight.push({
+        correlationId,
+        apiName: api.name,
+        version,
+        responseHeaderVersion: responseHeaderVersion(descriptor, version),
+        deadline: now + this.config.requestTimeoutMs,
+        timeoutMs: this.config.requestTimeoutMs,
+        decode: (r) => api.decodeResponse(r, version),
+        resolve: resolve as (value: unknown) => void,
+        reject,
+      });
+      node.lastActivity = now;
+      this.#selector.send(node.connectionId, frame);
+      this.#rearm();
     });
+  }
+
+  /** Runs the SASL exchange on the node's connection; ready (again) when it completes. */
+  async #authenticate(node: NodeState, reauthentication: boolean): Promise<void> {
+    const mechanism = this.#sasl as SaslMechanism;
+    const connectionId = node.connectionId;
+    node.state = ConnectionState.Authenticating;
+    node.reauthDue = false;
+    node.reauthAt = NO_DEADLINE;
+    const stillOurs = () =>
+      !this.#closed && node.connectionId === connectionId && node.state === ConnectionState.Authenticating;
+    try {
+      const outcome = await authenticate(
+        mechanism,
+        node.versions as BrokerApiVersions,
+        { nodeId: node.nodeId, host: node.host, port: node.port, reauthentication },
+        (api, version, request) => this.#sendInternal(node, api, version, request),
+      );
+      if (!stillOurs()) return;
+      const lifetime = outcome.sessionLifetimeMs;
+      // KIP-368: re-authenticate at 85-95% of the session, at random, as the Java client does.
+      node.reauthAt =
+        lifetime > 0 ? Date.now() + Math.floor(lifetime * (0.85 + Math.random() * 0.1)) : NO_DEADLINE;
+      if (this.#log.infoEnabled) {
+        this.#log.info(reauthentication ? 're-authenticated' : 'authenticated', {
+          nodeId: node.nodeId,
+          mechanism: mechanism.name,
+          sessionLifetimeMs: lifetime,
+        });
+      }
+      this.emit('authenticated', {
+        nodeId: node.nodeId,
+        mechanism: mechanism.name,
+        sessionLifetimeMs: lifetime,
+        reauthentication,
+      });
+      this.#ready(node, !reauthentication);
+    } catch (err) {
+      // A dropped connection rejected the exchange: onDisconnected has dealt with the node.
+      if (!stillOurs()) return;
+      if (err instanceof ProtocolError) return; // #protocolFailure closed the connection
+      const error = isAuthenticationError(err)
+        ? err
+        : new AuthenticationError(
+            'SASL_AUTHENTICATION_FAILED',
+            `${mechanism.name} authentication with node ${node.nodeId} failed: ${(err as Error).message}`,
+            { mechanism: mechanism.name, nodeId: node.nodeId, cause: err },
+          );
+      if (isKafkaClientError(err) && err.retriable) {
+        // A request timeout during the exchange: the connection is being closed, retriably.
+        return;
+      }
+      node.closeReason = error;
+      this.#selector.close(connectionId, error);
+    }
   }
 
   #sendApiVersions(node: NodeState, version: number): void {
@@ -526,14 +690,26 @@ export class NetworkClient extends EventEmitter<NetworkClientEvents> implements 
       return;
     }
     node.versions = outcome.versions;
+    if (this.#sasl !== undefined) {
+      void this.#authenticate(node, false);
+      return;
+    }
+    this.#ready(node, true);
+  }
+
+  #ready(node: NodeState, announce: boolean): void {
     node.state = ConnectionState.Ready;
     node.failures = 0;
     node.lastError = undefined;
+    node.authFailure = undefined;
     node.lastActivity = Date.now();
-    if (this.#log.infoEnabled)
-      this.#log.info('connection ready', { nodeId: node.nodeId, host: node.host, port: node.port });
-    this.emit('ready', { nodeId: node.nodeId, versions: outcome.versions });
+    if (announce) {
+      if (this.#log.infoEnabled)
+        this.#log.info('connection ready', { nodeId: node.nodeId, host: node.host, port: node.port });
+      this.emit('ready', { nodeId: node.nodeId, versions: node.versions as BrokerApiVersions });
+    }
     this.#pump(node);
+    this.#rearm();
   }
 
   /** Closes the node's connection after a protocol error; everything in flight fails with the returned error. */
@@ -607,6 +783,10 @@ export class NetworkClient extends EventEmitter<NetworkClientEvents> implements 
       return;
     }
     head.resolve(response);
+    if (node.reauthDue && node.inFlight.length === 0 && node.state === ConnectionState.Ready) {
+      void this.#authenticate(node, true);
+      return;
+    }
     this.#pump(node);
     this.#rearm();
   }
@@ -622,17 +802,31 @@ export class NetworkClient extends EventEmitter<NetworkClientEvents> implements 
     const reachedBroker = node.state !== ConnectionState.Connecting;
     node.state = ConnectionState.Disconnected;
     node.versions = undefined;
+    node.reauthDue = false;
+    node.reauthAt = NO_DEADLINE;
     const reason =
       node.closeReason ??
-      new NetworkError(
-        error
-          ? `connection to node ${nodeId} (${node.host}:${node.port}) failed: ${error.message}`
-          : `connection to node ${nodeId} (${node.host}:${node.port}) was closed`,
-        { nodeId, cause: error },
-      );
+      (error !== undefined && isTlsError(error) && !error.retriable
+        ? new AuthenticationError(
+            'SSL_AUTHENTICATION_FAILED',
+            `TLS with node ${nodeId} (${node.host}:${node.port}) failed: ${error.message}`,
+            { mechanism: 'TLS', nodeId, cause: error },
+          )
+        : new NetworkError(
+            error
+              ? `connection to node ${nodeId} (${node.host}:${node.port}) failed: ${error.message}`
+              : `connection to node ${nodeId} (${node.host}:${node.port}) was closed`,
+            { nodeId, cause: error },
+          ));
     node.closeReason = undefined;
     node.lastError = reason;
     for (const f of node.inFlight.splice(0)) f.reject(reason);
+    if (isAuthenticationError(reason)) {
+      this.#refused(node, reason);
+      this.emit('disconnect', { nodeId, error: error ?? undefined, byClient });
+      this.#rearm();
+      return;
+    }
     if (node.pending.some((p) => p.options.failFast)) {
       node.pending = node.pending.filter((p) => {
         if (!p.options.failFast) return true;
@@ -660,6 +854,28 @@ export class NetworkClient extends EventEmitter<NetworkClientEvents> implements 
     this.#rearm();
   }
 
+  /**
+   * The broker refused us: fail everything waiting on the node with the
+   * error, and hold reconnects back for the longest backoff (the Java
+   * client's AuthenticationException is not retried like a lost connection).
+   */
+  #refused(node: NodeState, error: AuthenticationError): void {
+    node.authFailure = error;
+    node.failures++;
+    node.addressIndex = node.addresses.length;
+    node.nextConnectAt = Date.now() + jitter(this.config.reconnectBackoffMaxMs);
+    for (const p of node.pending.splice(0)) p.reject(error);
+    this.#log.error('authentication failed; requests to this node fail until it is retried', {
+      nodeId: node.nodeId,
+      host: node.host,
+      port: node.port,
+      mechanism: error.mechanism,
+      error: error.message,
+      retryInMs: node.nextConnectAt - Date.now(),
+    });
+    this.emit('authenticationFailed', { nodeId: node.nodeId, error });
+  }
+
   // The one timer --------------------------------------------------------------
 
   #rearm(): void {
@@ -678,6 +894,8 @@ export class NetworkClient extends EventEmitter<NetworkClientEvents> implements 
       ) {
         next = node.nextConnectAt;
       }
+      if (node.state === ConnectionState.Ready && !node.reauthDue && node.reauthAt < next)
+        next = node.reauthAt;
       if (node.state === ConnectionState.Ready && node.inFlight.length === 0 && node.pending.length === 0) {
         const idleAt = !node.listed
           ? node.lastActivity
@@ -724,6 +942,10 @@ export class NetworkClient extends EventEmitter<NetworkClientEvents> implements 
       if (node.pending.some((p) => p.deadline <= now)) {
         node.pending = node.pending.filter((p) => {
           if (p.deadline > now) return true;
+          if (node.authFailure !== undefined) {
+            p.reject(node.authFailure);
+            return false;
+          }
           const why = node.lastError ? `: ${node.lastError.message}` : '';
           p.reject(
             new NetworkError(
@@ -735,6 +957,12 @@ export class NetworkClient extends EventEmitter<NetworkClientEvents> implements 
         });
       }
       if (node.state === ConnectionState.Disconnected && node.pending.length > 0) this.#maybeConnect(node);
+      if (node.state === ConnectionState.Ready && !node.reauthDue && node.reauthAt <= now) {
+        // KIP-368: hold new requests; re-authenticate once the in-flight ones are answered.
+        node.reauthDue = true;
+        if (node.inFlight.length === 0) void this.#authenticate(node, true);
+        continue;
+      }
       if (node.state === ConnectionState.Ready && node.inFlight.length === 0 && node.pending.length === 0) {
         const expired = !node.listed || (idleMs >= 0 && now - node.lastActivity >= idleMs);
         if (expired) {

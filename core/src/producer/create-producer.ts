@@ -14,6 +14,7 @@ import {
   LOGGER,
   METRICS_REPORTER,
   PARTITIONER,
+  SASL_MECHANISM,
   SELECTABLE,
   TRANSPORT_FACTORY,
   VALUE_SERIALIZER,
@@ -60,7 +61,9 @@ export async function createProducer<K = unknown, V = unknown>(
   const clock = pick(CLOCK, () => systemClock);
   const transport =
     options.transport ??
-    (c.isRegistered(TRANSPORT_FACTORY, true) ? c.resolve(TRANSPORT_FACTORY) : await runtimeTransport());
+    (c.isRegistered(TRANSPORT_FACTORY, true)
+      ? c.resolve(TRANSPORT_FACTORY)
+      : await runtimeTransport(config.securityProtocol === 'SSL' || config.securityProtocol === 'SASL_SSL'));
   const selector = pick(SELECTABLE, () => new Selector(transport, config.maxResponseBytes));
   const pool = pick(BUFFER_POOL, () => new DefaultBufferPool(config.bufferMemory, config.batchSize));
   const partitioner = pick(PARTITIONER, () => new DefaultPartitioner(config.partitionerIgnoreKeys));
@@ -74,7 +77,8 @@ export async function createProducer<K = unknown, V = unknown>(
   await keySerializer.prepare?.();
   if ((valueSerializer as Serializer) !== (keySerializer as Serializer)) await valueSerializer.prepare?.();
 
-  const client = new NetworkClient(config, selector, { logger });
+  const saslMechanisms = c.isRegistered(SASL_MECHANISM, true) ? c.resolveAll(SASL_MECHANISM) : [];
+  const client = new NetworkClient(config, selector, { logger, saslMechanisms });
   const metadata = new Metadata(
     client,
     {
@@ -164,11 +168,15 @@ export async function createProducer<K = unknown, V = unknown>(
  * on Bun until its own adapter lands: Bun implements node:net). Imported
  * lazily so core has no hard dependency on any adapter.
  */
-async function runtimeTransport(): Promise<TransportFactory> {
+async function runtimeTransport(tls: boolean): Promise<TransportFactory> {
   const specifier = '@tributary/adapter-node';
   try {
-    const mod = (await import(specifier)) as { createTcpTransport: TransportFactory };
-    return mod.createTcpTransport;
+    const mod = (await import(specifier)) as {
+      createTcpTransport: TransportFactory;
+      createTlsTransport: TransportFactory;
+    };
+    // securityProtocol SSL / SASL_SSL: the TLS factory, given the config's TLS options per connection.
+    return tls ? mod.createTlsTransport : mod.createTcpTransport;
   } catch (cause) {
     throw new Error(
       `no transport: install ${specifier} or pass options.transport / register TRANSPORT_FACTORY`,

@@ -10,7 +10,9 @@ import type { IdempotenceManager } from './idempotence.js';
 import type { ProducerInterceptors } from './interceptors.js';
 import { PRODUCER_METRICS, type ProducerMetricValues, type ProducerSensors } from './metrics.js';
 import type { MetricsReporter, MetricsSource } from './metrics-reporter.js';
+import type { RecordSink } from './producer-batch.js';
 import { AppendResult, type RecordAccumulator } from './record-accumulator.js';
+import { RecordGroup, type SendBatchOptions, type SendBatchResult } from './record-group.js';
 import type { Sender } from './sender.js';
 import { serializeOrThrow } from './serializers.js';
 import type { ProducerStreams } from './streams.js';
@@ -68,8 +70,6 @@ export interface ProducerMetrics extends ProducerMetricValues {
   epochBumps: number;
 }
 
-const EMPTY_HEADERS: RecordHeader[] = [];
-
 /** Called once per record: with the error, or with the metadata. */
 export type SendCallback = (error: Error | undefined, metadata: RecordMetadata | undefined) => void;
 
@@ -90,6 +90,7 @@ export class KafkaProducer<K = unknown, V = unknown> {
   readonly #batchSize: number;
   readonly #maxBlockMs: number;
   #closing: Promise<void> | undefined;
+  #noHeaders: RecordHeader[] = [];
   readonly #clock: Clock;
   readonly #keySerializerName: string;
   readonly #valueSerializerName: string;
@@ -130,6 +131,15 @@ export class KafkaProducer<K = unknown, V = unknown> {
    * with the error or the metadata (the Java client's Callback).
    */
   send(record: ProducerRecord<K, V>, callback?: SendCallback): Promise<RecordMetadata> {
+    if (callback !== undefined && typeof callback !== 'function') {
+      // Calling it would throw in a reaction nobody handles: refuse the record instead.
+      return Promise.reject(
+        new KafkaClientError(
+          'INVALID_CALLBACK',
+          `the send callback must be a function, got ${describeRecord(callback)}`,
+        ),
+      );
+    }
     const promise = this.#sendRecord(record);
     if (callback !== undefined) {
       promise.then(
@@ -138,6 +148,63 @@ export class KafkaProducer<K = unknown, V = unknown> {
       );
     }
     return promise;
+  }
+
+  /**
+   * Sends many records with one promise for all of them: it resolves when
+   * every record is acknowledged, or rejects with a BatchSendError naming
+   * each record that failed (by input index) once every record has settled.
+   * Each record goes through the same pipeline as `send()` (partitioning,
+   * batching, retries, ordering), but costs no promise of its own, which is
+   * what makes this the fast path for bulk and stream input. With
+   * `{ metadata: true }` the result carries every record's metadata.
+   */
+  sendBatch(
+    records: readonly ProducerRecord<K, V>[],
+    options: SendBatchOptions = {},
+  ): Promise<SendBatchResult> {
+    if (!Array.isArray(records)) {
+      return Promise.reject(
+        new KafkaClientError(
+          'INVALID_RECORD',
+          `sendBatch takes an array of records, got ${describeRecord(records)}`,
+        ),
+      );
+    }
+    const p = this.#p;
+    if (p.transactions !== undefined && !this.#closing) {
+      try {
+        p.transactions.assertCanSend();
+      } catch (err) {
+        return Promise.reject(err);
+      }
+    }
+    if (this.#closing)
+      return Promise.reject(new IllegalStateError('cannot send after the producer is closed'));
+    const group = new RecordGroup(records.length, options.metadata === true);
+    // Interceptors see every record and its acknowledgement: give each a sink that reports to them.
+    const sink: RecordSink = p.interceptors.empty ? group : new InterceptedSink(group, p.interceptors);
+    const now = this.#clock.now();
+    for (let i = 0; i < records.length; i++) {
+      let record = records[i] as ProducerRecord<K, V>;
+      if (!p.interceptors.empty) record = p.interceptors.onSend(record);
+      if (record === null || typeof record !== 'object' || typeof record.topic !== 'string') {
+        p.counters.recordFailed(1, now);
+        group.failed(
+          i,
+          new KafkaClientError(
+            'INVALID_RECORD',
+            `a record must be an object with a string topic, got ${describeRecord(record)}`,
+          ),
+        );
+        continue;
+      }
+      const known = p.metadata.cluster.topics.get(record.topic);
+      if (known !== undefined && known.partitions.length > 0) this.#send(record, known, now, now, sink, i);
+      else this.#sendAfterMetadata(record, sink, i);
+    }
+    group.seal();
+    return group.promise;
   }
 
   #sendRecord(record: ProducerRecord<K, V>): Promise<RecordMetadata> {
@@ -154,13 +221,18 @@ export class KafkaProducer<K = unknown, V = unknown> {
     if (!p.interceptors.empty) record = p.interceptors.onSend(record);
     if (record === null || typeof record !== 'object' || typeof record.topic !== 'string') {
       return Promise.reject(
-        new KafkaClientError('INVALID_RECORD', 'a record must be an object with a string topic'),
+        new KafkaClientError(
+          'INVALID_RECORD',
+          `a record must be an object with a string topic, got ${describeRecord(record)}`,
+        ),
       );
     }
     const known = p.metadata.cluster.topics.get(record.topic);
-    if (known !== undefined && known.partitions.length > 0)
-      return this.#send(record, known, this.#clock.now());
-    return this.#sendAfterMetadata(record);
+    if (known !== undefined && known.partitions.length > 0) {
+      const now = this.#clock.now();
+      return this.#send(record, known, now, now) as Promise<RecordMetadata>;
+    }
+    return this.#sendAfterMetadata(record) as Promise<RecordMetadata>;
   }
 
   /**
@@ -176,12 +248,17 @@ export class KafkaProducer<K = unknown, V = unknown> {
     return promise;
   }
 
-  #sendAfterMetadata(record: ProducerRecord<K, V>): Promise<RecordMetadata> {
+  /** Waits for the topic's metadata, then sends; with a sink, the outcome goes to it and nothing is returned. */
+  #sendAfterMetadata(
+    record: ProducerRecord<K, V>,
+    sink?: RecordSink,
+    index = -1,
+  ): Promise<RecordMetadata> | undefined {
     const start = this.#clock.now();
     // Only the wait is tracked for flush(): once it settles, the record is
     // appended (this reaction runs before flush's) or has failed.
     const waiting = this.#track(this.#p.metadata.waitOnMetadata(record.topic, this.#maxBlockMs));
-    return waiting.then(
+    const sent = waiting.then(
       (topic) => {
         if (this.#closing) {
           const err = new IllegalStateError('the producer closed while the record waited for metadata');
@@ -189,7 +266,7 @@ export class KafkaProducer<K = unknown, V = unknown> {
           this.#p.counters.recordFailed(1, this.#clock.now());
           throw err;
         }
-        return this.#send(record, topic, start);
+        return this.#send(record, topic, start, this.#clock.now(), sink, index);
       },
       (err: Error) => {
         this.#p.interceptors.onSendError(record, -1, err);
@@ -197,19 +274,34 @@ export class KafkaProducer<K = unknown, V = unknown> {
         throw err;
       },
     );
+    if (sink === undefined) return sent as Promise<RecordMetadata>;
+    sent.catch((err: Error) => sink.failed(index, err));
+    return undefined;
   }
 
-  #send(record: ProducerRecord<K, V>, topic: TopicMetadata, startMs: number): Promise<RecordMetadata> {
+  /** `startMs`: when send() was called (maxBlockMs counts from it); `now`: the time now. */
+  #send(
+    record: ProducerRecord<K, V>,
+    topic: TopicMetadata,
+    startMs: number,
+    now: number,
+    sink?: RecordSink,
+    index = -1,
+  ): Promise<RecordMetadata> | undefined {
     const p = this.#p;
     let partition = -1;
     try {
-      const headers = record.headers === undefined ? undefined : toHeaderList(record.headers);
+      let headers = record.headers === undefined ? undefined : toHeaderList(record.headers);
+      // Serializers may add headers (as Java's may). A record without headers
+      // lends them a shared empty list; if they added to it, it becomes this
+      // record's list and the next record gets a fresh one.
+      const serializerHeaders = headers ?? this.#noHeaders;
       const keyBytes = serializeOrThrow(
         p.keySerializer,
         this.#keySerializerName,
         record.topic,
         record.key ?? null,
-        headers ?? EMPTY_HEADERS,
+        serializerHeaders,
         'key',
       );
       const valueBytes = serializeOrThrow(
@@ -217,9 +309,13 @@ export class KafkaProducer<K = unknown, V = unknown> {
         this.#valueSerializerName,
         record.topic,
         record.value,
-        headers ?? EMPTY_HEADERS,
+        serializerHeaders,
         'value',
       );
+      if (headers === undefined && serializerHeaders.length > 0) {
+        headers = serializerHeaders;
+        this.#noHeaders = [];
+      }
       const count = topic.partitions.length;
       let sticky = false;
       if (record.partition !== undefined) {
@@ -227,7 +323,7 @@ export class KafkaProducer<K = unknown, V = unknown> {
         if (!Number.isInteger(partition) || partition < 0 || partition >= count) {
           throw new KafkaClientError(
             'INVALID_PARTITION',
-            `partition ${partition} is not in [0, ${count - 1}] for topic ${record.topic}`,
+            `partition ${String(partition)} is not in [0, ${count - 1}] for topic ${record.topic}`,
           );
         }
       } else {
@@ -260,20 +356,46 @@ export class KafkaProducer<K = unknown, V = unknown> {
           `the record is ${size} bytes when serialized, larger than bufferMemory (${this.#bufferMemory})`,
         );
       }
-      const timestamp = record.timestamp ?? this.#clock.now();
-      if (!Number.isFinite(timestamp) || timestamp < 0) {
+      const timestamp = record.timestamp ?? now;
+      // Milliseconds since the epoch as an int64: a safe integer here (the
+      // record batch writes it as a varlong delta, exact only for integers).
+      if (!Number.isSafeInteger(timestamp) || timestamp < 0) {
         throw new KafkaClientError(
           'INVALID_TIMESTAMP',
-          `invalid timestamp ${timestamp} for topic ${record.topic}`,
+          `invalid timestamp ${String(timestamp)} for topic ${record.topic}: must be a non-negative integer (ms since the epoch)`,
         );
       }
-      return this.#append(record, partition, sticky, timestamp, keyBytes, valueBytes, headers, size, startMs);
+      return this.#append(
+        record,
+        partition,
+        sticky,
+        timestamp,
+        keyBytes,
+        valueBytes,
+        headers,
+        size,
+        startMs,
+        now,
+        sink,
+        index,
+      );
     } catch (err) {
       p.interceptors.onSendError(record, partition, err as Error);
       this.#p.counters.recordFailed(1, this.#clock.now());
-      return Promise.reject(err);
+      if (sink === undefined) return Promise.reject(err);
+      sink.failed(index, err as Error);
+      return undefined;
     }
   }
+
+  // new Promise(this.#capture) hands over the resolving functions without a
+  // closure (and its context) per record: the hot path's largest allocation.
+  #capturedResolve: ((m: RecordMetadata) => void) | undefined;
+  #capturedReject: ((e: Error) => void) | undefined;
+  readonly #capture = (resolve: (m: RecordMetadata) => void, reject: (e: Error) => void): void => {
+    this.#capturedResolve = resolve;
+    this.#capturedReject = reject;
+  };
 
   #append(
     record: ProducerRecord<K, V>,
@@ -285,24 +407,46 @@ export class KafkaProducer<K = unknown, V = unknown> {
     headers: RecordHeader[] | undefined,
     size: number,
     startMs: number,
-  ): Promise<RecordMetadata> {
+    now: number,
+    sink: RecordSink | undefined,
+    index: number,
+  ): Promise<RecordMetadata> | undefined {
     const p = this.#p;
-    const tq = p.accumulator.topic(record.topic);
-    return new Promise<RecordMetadata>((resolve, reject) => {
-      let res: (m: RecordMetadata) => void = resolve;
-      let rej: (e: Error) => void = reject;
-      if (!p.interceptors.empty) {
-        res = (m) => {
-          p.interceptors.onAcknowledgement(m, undefined);
-          resolve(m);
-        };
-        rej = (e) => {
-          p.interceptors.onAcknowledgement(undefined, e);
-          reject(e);
-        };
-      }
+    if (sink !== undefined) {
+      this.#appendTo(
+        record,
+        partition,
+        sticky,
+        timestamp,
+        keyBytes,
+        valueBytes,
+        headers,
+        size,
+        startMs,
+        now,
+        sink,
+        index,
+      );
+      return undefined;
+    }
+    const promise = new Promise<RecordMetadata>(this.#capture);
+    let res = this.#capturedResolve as (m: RecordMetadata) => void;
+    let rej = this.#capturedReject as (e: Error) => void;
+    if (!p.interceptors.empty) {
+      const resolve = res;
+      const reject = rej;
+      res = (m) => {
+        p.interceptors.onAcknowledgement(m, undefined);
+        resolve(m);
+      };
+      rej = (e) => {
+        p.interceptors.onAcknowledgement(undefined, e);
+        reject(e);
+      };
+    }
+    try {
+      const tq = p.accumulator.topic(record.topic);
       const bufferSize = Math.max(size, this.#batchSize);
-      const now = this.#clock.now();
       const result = p.accumulator.append(
         tq,
         partition,
@@ -317,31 +461,118 @@ export class KafkaProducer<K = unknown, V = unknown> {
       );
       if (result !== AppendResult.NeedsMemory) {
         this.#appended(record, tq, partition, sticky, result, keyBytes, valueBytes, timestamp, size);
+      } else {
+        this.#waitForMemory(record, tq, partition, sticky, timestamp, keyBytes, valueBytes, headers, size, {
+          bufferSize,
+          deadline: startMs + this.#maxBlockMs,
+          resolve: res,
+          reject: rej,
+        });
+      }
+    } catch (err) {
+      rej(err as Error);
+    }
+    return promise;
+  }
+
+  /** `#append` for a record of a `sendBatch` group: the batch settles it through the sink, by index. */
+  #appendTo(
+    record: ProducerRecord<K, V>,
+    partition: number,
+    sticky: boolean,
+    timestamp: number,
+    keyBytes: Uint8Array | null,
+    valueBytes: Uint8Array | null,
+    headers: RecordHeader[] | undefined,
+    size: number,
+    startMs: number,
+    now: number,
+    sink: RecordSink,
+    index: number,
+  ): void {
+    const p = this.#p;
+    try {
+      const tq = p.accumulator.topic(record.topic);
+      const bufferSize = Math.max(size, this.#batchSize);
+      const result = p.accumulator.append(
+        tq,
+        partition,
+        timestamp,
+        keyBytes,
+        valueBytes,
+        headers,
+        sink,
+        index,
+        bufferSize,
+        now,
+      );
+      if (result !== AppendResult.NeedsMemory) {
+        this.#appended(record, tq, partition, sticky, result, keyBytes, valueBytes, timestamp, size);
         return;
       }
-      // Memory is exhausted: wake the sender (full batches free memory when
-      // acknowledged) and queue the record for its partition's next batch.
-      p.sender.wakeup();
-      let settle!: () => void;
-      this.#track(new Promise<void>((r) => (settle = r)));
-      p.accumulator.enqueueWaiting(tq, partition, {
-        timestamp,
-        key: keyBytes,
-        value: valueBytes,
-        headers,
-        resolve: res,
-        reject: (e) => {
-          p.counters.recordFailed(1, this.#clock.now());
-          rej(e);
-        },
+      // The slow path may allocate: closures that report to the sink.
+      this.#waitForMemory(record, tq, partition, sticky, timestamp, keyBytes, valueBytes, headers, size, {
         bufferSize,
         deadline: startMs + this.#maxBlockMs,
-        settled: (outcome) => {
-          settle();
-          if (typeof outcome === 'number')
-            this.#appended(record, tq, partition, sticky, outcome, keyBytes, valueBytes, timestamp, size);
-        },
+        resolve: (m) =>
+          sink.delivered(
+            index,
+            m.topic,
+            m.partition,
+            m.offset,
+            m.timestamp,
+            m.serializedKeySize,
+            m.serializedValueSize,
+          ),
+        reject: (e) => sink.failed(index, e),
       });
+    } catch (err) {
+      sink.failed(index, err as Error);
+    }
+  }
+
+  /**
+   * Memory is exhausted: wakes the sender (full batches free memory when
+   * acknowledged) and queues the record for its partition's next batch.
+   */
+  #waitForMemory(
+    record: ProducerRecord<K, V>,
+    tq: ReturnType<RecordAccumulator['topic']>,
+    partition: number,
+    sticky: boolean,
+    timestamp: number,
+    keyBytes: Uint8Array | null,
+    valueBytes: Uint8Array | null,
+    headers: RecordHeader[] | undefined,
+    size: number,
+    w: {
+      bufferSize: number;
+      deadline: number;
+      resolve: (m: RecordMetadata) => void;
+      reject: (e: Error) => void;
+    },
+  ): void {
+    const p = this.#p;
+    p.sender.wakeup();
+    let settle!: () => void;
+    this.#track(new Promise<void>((r) => (settle = r)));
+    p.accumulator.enqueueWaiting(tq, partition, {
+      timestamp,
+      key: keyBytes,
+      value: valueBytes,
+      headers,
+      resolve: w.resolve,
+      reject: (e) => {
+        p.counters.recordFailed(1, this.#clock.now());
+        w.reject(e);
+      },
+      bufferSize: w.bufferSize,
+      deadline: w.deadline,
+      settled: (outcome) => {
+        settle();
+        if (typeof outcome === 'number')
+          this.#appended(record, tq, partition, sticky, outcome, keyBytes, valueBytes, timestamp, size);
+      },
     });
   }
 
@@ -531,10 +762,14 @@ export class KafkaProducer<K = unknown, V = unknown> {
         : flushed);
       if (timer) clearTimeout(timer);
     }
+    const timeout = Number.isFinite(timeoutMs) ? `${timeoutMs} ms` : 'none';
     const err = new IllegalStateError(
-      `the producer was closed before the record was sent (close timeout ${Number.isFinite(timeoutMs) ? `${timeoutMs} ms` : 'none'})`,
+      `the producer was closed before the record was sent (close timeout ${timeout})`,
     );
-    p.accumulator.abortAll(err);
+    const sentErr = new IllegalStateError(
+      `the producer was closed before the broker acknowledged the record; it was sent, so it may have been written (close timeout ${timeout})`,
+    );
+    p.accumulator.abortAll(err, sentErr);
     p.sender.close();
     p.metadata.close();
     p.pool.close();
@@ -558,13 +793,80 @@ export class KafkaProducer<K = unknown, V = unknown> {
 /** Headers as the record batch writes them: keys as strings, values as bytes or null. */
 function toHeaderList(headers: RecordHeaders): RecordHeader[] {
   const out: RecordHeader[] = [];
-  const entries = Array.isArray(headers) ? headers : Object.entries(headers as Record<string, unknown>);
-  for (const [key, value] of entries as Array<[string, unknown]>) {
-    if (typeof key !== 'string') throw new KafkaClientError('INVALID_HEADER', 'header keys must be strings');
+  const isArray = Array.isArray(headers);
+  // A plain object or an array of pairs; anything else (a string, a Map, a
+  // Buffer) would otherwise be read as the wrong headers or none at all.
+  if (!isArray && (headers === null || typeof headers !== 'object' || !isPlainObject(headers))) {
+    throw new KafkaClientError(
+      'INVALID_HEADER',
+      `headers must be a plain object or an array of [key, value] pairs, got ${describeRecord(headers)}`,
+    );
+  }
+  const entries = isArray ? headers : Object.entries(headers as Record<string, unknown>);
+  for (const entry of entries as unknown[]) {
+    if (!Array.isArray(entry))
+      throw new KafkaClientError(
+        'INVALID_HEADER',
+        `a header must be a [key, value] pair, got ${describeRecord(entry)}`,
+      );
+    const [key, value] = entry as [unknown, unknown];
+    if (typeof key !== 'string')
+      throw new KafkaClientError('INVALID_HEADER', `header keys must be strings, got ${describeRecord(key)}`);
     if (value === null || value === undefined) out.push({ key, value: null });
     else if (typeof value === 'string') out.push({ key, value: Buffer.from(value, 'utf8') });
     else if (value instanceof Uint8Array) out.push({ key, value });
-    else throw new KafkaClientError('INVALID_HEADER', `header ${key}: values must be strings, bytes or null`);
+    else
+      throw new KafkaClientError(
+        'INVALID_HEADER',
+        `header ${key}: values must be strings, bytes or null, got ${describeRecord(value)}`,
+      );
   }
   return out;
+}
+
+function isPlainObject(o: object): boolean {
+  const proto = Object.getPrototypeOf(o);
+  return proto === Object.prototype || proto === null;
+}
+
+/** What a rejected input was, for error messages (only on the error path). */
+function describeRecord(x: unknown): string {
+  if (x === null) return 'null';
+  if (Array.isArray(x)) return 'an array';
+  if (typeof x === 'object') return `an object (${(x as object).constructor?.name ?? 'no prototype'})`;
+  if (typeof x === 'string')
+    return `the string ${JSON.stringify(x.length > 40 ? `${x.slice(0, 40)}...` : x)}`;
+  return `${typeof x} ${String(x)}`;
+}
+
+/** A `sendBatch` sink that tells the interceptors about each acknowledgement, then the group. */
+class InterceptedSink<K, V> implements RecordSink {
+  readonly #group: RecordSink;
+  readonly #interceptors: ProducerInterceptors<K, V>;
+
+  constructor(group: RecordSink, interceptors: ProducerInterceptors<K, V>) {
+    this.#group = group;
+    this.#interceptors = interceptors;
+  }
+
+  delivered(
+    index: number,
+    topic: string,
+    partition: number,
+    offset: number,
+    timestamp: number,
+    keySize: number,
+    valueSize: number,
+  ): void {
+    this.#interceptors.onAcknowledgement(
+      { topic, partition, offset, timestamp, serializedKeySize: keySize, serializedValueSize: valueSize },
+      undefined,
+    );
+    this.#group.delivered(index, topic, partition, offset, timestamp, keySize, valueSize);
+  }
+
+  failed(index: number, error: Error): void {
+    this.#interceptors.onAcknowledgement(undefined, error);
+    this.#group.failed(index, error);
+  }
 }

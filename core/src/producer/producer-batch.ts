@@ -12,6 +12,28 @@ import type { RecordMetadata } from './types.js';
 export type Resolve = (metadata: RecordMetadata) => void;
 export type Reject = (error: Error) => void;
 
+/**
+ * Settles many records at once without a promise (or closure) per record:
+ * `sendBatch`'s group. A batch stores the sink in place of a record's resolve
+ * function, and the record's index in the group in place of its reject.
+ */
+export interface RecordSink {
+  delivered(
+    index: number,
+    topic: string,
+    partition: number,
+    offset: number,
+    timestamp: number,
+    keySize: number,
+    valueSize: number,
+  ): void;
+  failed(index: number, error: Error): void;
+}
+
+/** How a batch settles one record: a promise's resolve and reject, or a sink and the record's index in it. */
+export type OnDelivered = Resolve | RecordSink;
+export type OnFailed = Reject | number;
+
 /** Per-topic state the accumulator keeps: the name's bytes are encoded once, for every request. */
 export interface TopicInfo {
   readonly name: string;
@@ -31,8 +53,8 @@ export class ProducerBatch {
   /** False for split batches, whose buffers are not the pool's. */
   readonly pooled: boolean;
   readonly #builder: RecordBatchBuilder;
-  readonly #resolves: Resolve[] = [];
-  readonly #rejects: Reject[] = [];
+  readonly #resolves: OnDelivered[] = [];
+  readonly #rejects: OnFailed[] = [];
   readonly #timestamps: number[] = [];
   readonly #keySizes: number[] = [];
   readonly #valueSizes: number[] = [];
@@ -85,8 +107,8 @@ export class ProducerBatch {
     key: Uint8Array | null,
     value: Uint8Array | null,
     headers: RecordHeader[] | undefined,
-    resolve: Resolve,
-    reject: Reject,
+    resolve: OnDelivered,
+    reject: OnFailed,
   ): boolean {
     if (this.closedForAppends) return false;
     if (this.#builder.tryAppend(timestamp, key, value, headers) < 0) return false;
@@ -134,14 +156,29 @@ export class ProducerBatch {
     this.#done = true;
     const topic = this.topic.name;
     for (let i = 0; i < this.#resolves.length; i++) {
-      (this.#resolves[i] as Resolve)({
-        topic,
-        partition: this.partition,
-        offset: baseOffset < 0 ? -1 : baseOffset + i,
-        timestamp: logAppendTime >= 0 ? logAppendTime : (this.#timestamps[i] as number),
-        serializedKeySize: this.#keySizes[i] as number,
-        serializedValueSize: this.#valueSizes[i] as number,
-      });
+      const onDelivered = this.#resolves[i] as OnDelivered;
+      const offset = baseOffset < 0 ? -1 : baseOffset + i;
+      const timestamp = logAppendTime >= 0 ? logAppendTime : (this.#timestamps[i] as number);
+      if (typeof onDelivered === 'function') {
+        onDelivered({
+          topic,
+          partition: this.partition,
+          offset,
+          timestamp,
+          serializedKeySize: this.#keySizes[i] as number,
+          serializedValueSize: this.#valueSizes[i] as number,
+        });
+      } else {
+        onDelivered.delivered(
+          this.#rejects[i] as number,
+          topic,
+          this.partition,
+          offset,
+          timestamp,
+          this.#keySizes[i] as number,
+          this.#valueSizes[i] as number,
+        );
+      }
     }
   }
 
@@ -149,7 +186,11 @@ export class ProducerBatch {
   fail(error: Error): void {
     if (this.#done) return;
     this.#done = true;
-    for (let i = 0; i < this.#rejects.length; i++) (this.#rejects[i] as Reject)(error);
+    for (let i = 0; i < this.#rejects.length; i++) {
+      const onFailed = this.#rejects[i] as OnFailed;
+      if (typeof onFailed === 'function') onFailed(error);
+      else (this.#resolves[i] as RecordSink).failed(onFailed, error);
+    }
   }
 
   /**
@@ -166,8 +207,8 @@ export class ProducerBatch {
     const pieceStarts: number[] = [];
     let current: ProducerBatch | undefined;
     records.forEach((r, i) => {
-      const resolve = this.#resolves[i] as Resolve;
-      const reject = this.#rejects[i] as Reject;
+      const resolve = this.#resolves[i] as OnDelivered;
+      const reject = this.#rejects[i] as OnFailed;
       if (!current?.tryAppend(r.timestamp, r.key, r.value, r.headers, resolve, reject)) {
         // With idempotence the pieces take over the original's sequence range
         // (it was never accepted), each starting at its first record's number.

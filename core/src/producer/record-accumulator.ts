@@ -4,7 +4,14 @@ import type { ProducerStamp, RecordHeader } from '../protocol/record-batch.js';
 import { type Clock, systemClock } from './clock.js';
 import type { ProducerSensors } from './metrics.js';
 import { BuiltInPartitioner } from './partitioner.js';
-import { ProducerBatch, type Reject, type Resolve, type TopicInfo } from './producer-batch.js';
+import {
+  type OnDelivered,
+  type OnFailed,
+  ProducerBatch,
+  type Reject,
+  type Resolve,
+  type TopicInfo,
+} from './producer-batch.js';
 import type { BufferPool } from './types.js';
 
 interface PartitionQueue {
@@ -139,8 +146,8 @@ export class RecordAccumulator {
     key: Uint8Array | null,
     value: Uint8Array | null,
     headers: RecordHeader[] | undefined,
-    resolve: Resolve,
-    reject: Reject,
+    resolve: OnDelivered,
+    reject: OnFailed,
     bufferSize: number,
     now: number,
   ): AppendResult {
@@ -254,8 +261,8 @@ export class RecordAccumulator {
     key: Uint8Array | null,
     value: Uint8Array | null,
     headers: RecordHeader[] | undefined,
-    resolve: Resolve,
-    reject: Reject,
+    resolve: OnDelivered,
+    reject: OnFailed,
     now: number,
   ): AppendResult {
     const batch = new ProducerBatch(t.info, q.partition, buffer, this.#config.compression, now);
@@ -492,7 +499,7 @@ export class RecordAccumulator {
   }
 
   /** Fails every batch not yet settled (closing): queued ones are removed; in-flight ones are failed in place. */
-  abortAll(error: Error): void {
+  abortAll(error: Error, sentError: Error = error): void {
     for (const t of this.#topics.values()) {
       for (const q of t.partitions) {
         if (!q) continue;
@@ -504,7 +511,8 @@ export class RecordAccumulator {
       }
     }
     for (const b of [...this.#incomplete]) {
-      b.fail(error);
+      // A batch sent at least once may have been written: say so.
+      b.fail(b.attempts > 0 ? sentError : error);
       this.batchDone(b);
     }
   }

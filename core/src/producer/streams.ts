@@ -7,6 +7,7 @@ import {
 } from 'rxjs';
 import type { ProduceResponse } from '../protocol/apis/produce.js';
 import type { ProducerBatch } from './producer-batch.js';
+import type { SendBatchOptions, SendBatchResult } from './record-group.js';
 import type { ProducerRecord, RecordMetadata } from './types.js';
 
 /** A record accepted into the accumulator. */
@@ -117,6 +118,33 @@ export function produceFrom<K, V>(
   options: { concurrency?: number } = {},
 ): OperatorFunction<ProducerRecord<K, V>, RecordMetadata> {
   return mergeMap((record: ProducerRecord<K, V>) => producer.send(record), options.concurrency ?? 1024);
+}
+
+/** Anything with `sendBatch`, like `KafkaProducer`. */
+export interface SendsBatches<K, V> {
+  sendBatch(records: readonly ProducerRecord<K, V>[], options?: SendBatchOptions): Promise<SendBatchResult>;
+}
+
+/**
+ * The stream fast path: an operator feeding arrays of records (e.g. from
+ * `bufferCount` or `bufferTime`) to `sendBatch`, at most `concurrency` arrays
+ * outstanding, emitting one result per array when all its records are
+ * acknowledged. Records cost no promise each; acknowledgement is per array.
+ * A failed record errors the stream with a BatchSendError naming it.
+ *
+ * ```ts
+ * records$.pipe(bufferCount(1000), produceBatches(producer)).subscribe((r) => acked += r.records);
+ * ```
+ */
+export function produceBatches<K, V>(
+  producer: SendsBatches<K, V>,
+  options: { concurrency?: number; metadata?: boolean } = {},
+): OperatorFunction<readonly ProducerRecord<K, V>[], SendBatchResult> {
+  const sendOptions: SendBatchOptions = { metadata: options.metadata === true };
+  return mergeMap(
+    (records: readonly ProducerRecord<K, V>[]) => producer.sendBatch(records, sendOptions),
+    options.concurrency ?? 64,
+  );
 }
 
 export type { MonoTypeOperatorFunction };

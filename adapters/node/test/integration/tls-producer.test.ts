@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import {
   createProducer,
+  isAuthenticationError,
   isTlsError,
   type KafkaProducer,
   TlsFailure,
@@ -117,13 +118,29 @@ describe(`producer over TLS through stunnel (librdkafka ${leg})`, { concurrency:
     assert.equal(tlsPorts.size, 3, `connected to ${tlsPorts.size} of the 3 brokers' TLS ports`);
   }
 
-  /** Expects send() to fail, and every failed connection to carry a TlsError of `reason`/`code`. */
+  /**
+   * Expects send() to fail at once with an AuthenticationError whose cause is a
+   * TlsError of `reason`/`code` (a certificate failure is not retried like a
+   * lost connection), every failed connection to carry that TlsError, and no
+   * reconnects afterwards while nothing is sent.
+   */
   async function expectTlsFailure(r: TlsRoute, reason: TlsFailure, code: string): Promise<void> {
-    const p = await producer(r, 1500);
+    const p = await producer(r, 20_000);
+    const t0 = Date.now();
     await assert.rejects(p.send({ topic: 'never-created', value: 'x' }), (err: Error) => {
-      assert.equal((err as { code?: string }).code, 'TIMEOUT', String(err));
+      assert.ok(isAuthenticationError(err), String(err));
+      assert.equal(err.code, 'SSL_AUTHENTICATION_FAILED');
+      assert.equal(err.mechanism, 'TLS');
+      assert.equal(err.retriable, false);
+      assert.ok(isTlsError(err.cause), String(err.cause));
+      assert.equal(err.cause.reason, reason);
       return true;
     });
+    assert.ok(Date.now() - t0 < 5000, `send() took ${Date.now() - t0} ms to fail (maxBlockMs 20 s)`);
+    const attempts = r.connects.length;
+    assert.ok(attempts <= 2, `${attempts} connection attempts for one send`);
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    assert.equal(r.connects.length, attempts, 'reconnected after the failure with nothing to send');
     await p.close({ timeoutMs: 0 });
     assert.ok(r.errors.length >= 1, 'no connection failed');
     for (const error of r.errors) {
@@ -138,12 +155,54 @@ describe(`producer over TLS through stunnel (librdkafka ${leg})`, { concurrency:
     await produceAndReadBack(route('good', tlsTransport({ ca: pki.ca })));
   });
 
-  it('unknown CA: every connection fails with untrusted-certificate, and send() fails', async () => {
+  it('unknown CA: untrusted-certificate, send() fails at once with an AuthenticationError', async () => {
     await expectTlsFailure(
       route('good', tlsTransport({ ca: pki.otherCa })),
       TlsFailure.UntrustedCertificate,
       'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
     );
+  });
+
+  it('securityProtocol SSL with sslCaLocation: the runtime TLS transport, configured from the config', async () => {
+    // No transport option: createProducer picks the adapter's TLS transport for SSL and the
+    // network client passes the config's TLS options per connection.
+    const name = `tls-${++seq}`;
+    await cluster.createTopic(name, 3, 3);
+    const map = routes.get('good') as Map<number, number>;
+    const { createTlsTransport } = await import('../../src/tls-transport.js');
+    const r = throughTls(createTlsTransport, map);
+    const p = await createProducer(
+      {
+        bootstrapServers: r.bootstrapServers,
+        securityProtocol: 'SSL',
+        sslCaLocation: join(pki.dir, 'ca.crt'),
+        lingerMs: 5,
+        maxBlockMs: 10_000,
+      },
+      { transport: r.factory },
+    );
+    producers.push(p);
+    await p.send({ topic: name, value: 'configured' });
+    await p.close();
+    const back = await readTopic(cluster.bootstrapServers, name, { headers: false });
+    assert.deepEqual(
+      back.map((x) => x.value?.toString()),
+      ['configured'],
+    );
+    assert.deepEqual(r.errors, []);
+    // And with the wrong CA file, the same route fails verification.
+    const bad = throughTls(createTlsTransport, map);
+    const q = await createProducer(
+      {
+        bootstrapServers: bad.bootstrapServers,
+        securityProtocol: 'SSL',
+        ssl: { ca: pki.otherCa },
+        maxBlockMs: 10_000,
+      },
+      { transport: bad.factory },
+    );
+    producers.push(q);
+    await assert.rejects(q.send({ topic: name, value: 'x' }), (err: Error) => isAuthenticationError(err));
   });
 
   it('wrong host name: hostname-mismatch (ERR_TLS_CERT_ALTNAME_INVALID)', async () => {
@@ -169,7 +228,7 @@ describe(`producer over TLS through stunnel (librdkafka ${leg})`, { concurrency:
     );
   });
 
-  it('mTLS required, no client certificate: client-certificate-rejected, and send() fails', async () => {
+  it('mTLS required, no client certificate: client-certificate-rejected, send() fails at once', async () => {
     await expectTlsFailure(
       route('mtls', tlsTransport({ ca: pki.ca })),
       TlsFailure.ClientCertificateRejected,
