@@ -199,12 +199,30 @@ export class KafkaProducer<K = unknown, V = unknown> {
         );
         continue;
       }
-      const known = p.metadata.cluster.topics.get(record.topic);
-      if (known !== undefined && known.partitions.length > 0) this.#send(record, known, now, now, sink, i);
+      const known = this.#knownTopic(record.topic);
+      if (known !== undefined) this.#send(record, known, now, now, sink, i);
       else this.#sendAfterMetadata(record, sink, i);
     }
     group.seal();
     return group.promise;
+  }
+
+  // The last topic sent to, while the cluster view is the same: most programs
+  // send to one topic at a time, and this saves a map lookup per record.
+  #lastCluster: unknown;
+  #lastTopic = '';
+  #lastKnown: TopicMetadata | undefined;
+
+  /** The topic's metadata if it is known and has partitions, else undefined. */
+  #knownTopic(topic: string): TopicMetadata | undefined {
+    const cluster = this.#p.metadata.cluster;
+    if (topic === this.#lastTopic && cluster === this.#lastCluster) return this.#lastKnown;
+    const known = cluster.topics.get(topic);
+    if (known === undefined || known.partitions.length === 0) return undefined;
+    this.#lastCluster = cluster;
+    this.#lastTopic = topic;
+    this.#lastKnown = known;
+    return known;
   }
 
   #sendRecord(record: ProducerRecord<K, V>): Promise<RecordMetadata> {
@@ -227,8 +245,8 @@ export class KafkaProducer<K = unknown, V = unknown> {
         ),
       );
     }
-    const known = p.metadata.cluster.topics.get(record.topic);
-    if (known !== undefined && known.partitions.length > 0) {
+    const known = this.#knownTopic(record.topic);
+    if (known !== undefined) {
       const now = this.#clock.now();
       return this.#send(record, known, now, now) as Promise<RecordMetadata>;
     }

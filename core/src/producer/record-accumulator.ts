@@ -89,6 +89,8 @@ export class RecordAccumulator {
   readonly #config: AccumulatorConfig;
   readonly #pool: BufferPool;
   readonly #topics = new Map<string, TopicQueues>();
+  /** The last topic looked up: most programs send to one topic at a time. */
+  #lastTopic: TopicQueues | undefined;
   readonly #incomplete = new Set<ProducerBatch>();
   readonly #drainIndex = new Map<number, number>();
   /** Per ready pass: each node's partitions that have batches. */
@@ -111,6 +113,7 @@ export class RecordAccumulator {
 
   /** The per-topic state (created on first use): the topic's name bytes and sticky partitioner. */
   topic(name: string): TopicQueues {
+    if (name === this.#lastTopic?.info.name) return this.#lastTopic;
     let t = this.#topics.get(name);
     if (t === undefined) {
       t = {
@@ -120,6 +123,7 @@ export class RecordAccumulator {
       };
       this.#topics.set(name, t);
     }
+    this.#lastTopic = t;
     return t;
   }
 

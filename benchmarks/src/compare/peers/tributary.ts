@@ -12,7 +12,14 @@ import 'reflect-metadata';
 import { createProducer } from '@tributary/core';
 import { keyBuffers, readWorkload, runClient, startMeasuring, valueBuffer } from '../workload.js';
 
-const WINDOW = 100_000;
+/**
+ * Records outstanding at once: 8,000, the same as the KafkaJS and
+ * @platformatic/kafka peers (8 sends of 1,000 records in flight). Larger
+ * windows cost more than they gain: every outstanding record's promise is
+ * live young-generation memory that each scavenge copies (100,000 outstanding
+ * measured ~25% more CPU per record than 8,000 here).
+ */
+const WINDOW = 8_000;
 const CHUNK = 1_000;
 
 runClient(async () => {
