@@ -55,9 +55,9 @@ async function main(): Promise<void> {
       if (acked % step === 0) progress(acked, startedAt);
     };
     // At most WINDOW sends outstanding, as a real program would bound them:
-    // the buffer pool back-pressures anyway, but a million pending promises
-    // only cost memory.
-    const WINDOW = 100_000;
+    // the buffer pool back-pressures anyway, but pending promises cost memory
+    // and garbage-collection time (see benchmarks/README.md).
+    const WINDOW = 8_000;
     let outstanding = 0;
     let failed: unknown;
     let resume: (() => void) | undefined;
