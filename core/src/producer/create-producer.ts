@@ -63,7 +63,10 @@ export async function createProducer<K = unknown, V = unknown>(
     options.transport ??
     (c.isRegistered(TRANSPORT_FACTORY, true)
       ? c.resolve(TRANSPORT_FACTORY)
-      : await runtimeTransport(config.securityProtocol === 'SSL' || config.securityProtocol === 'SASL_SSL'));
+      : await runtimeTransport(
+          config.securityProtocol === 'SSL' || config.securityProtocol === 'SASL_SSL',
+          logger,
+        ));
   const selector = pick(SELECTABLE, () => new Selector(transport, config.maxResponseBytes));
   const pool = pick(BUFFER_POOL, () => new DefaultBufferPool(config.bufferMemory, config.batchSize));
   const partitioner = pick(PARTITIONER, () => new DefaultPartitioner(config.partitionerIgnoreKeys));
@@ -164,23 +167,30 @@ export async function createProducer<K = unknown, V = unknown>(
 }
 
 /**
- * The transport adapter for the runtime: @tributary/adapter-node on Node (and
- * on Bun until its own adapter lands: Bun implements node:net). Imported
- * lazily so core has no hard dependency on any adapter.
+ * The transport adapter for the runtime: @tributary/adapter-bun on Bun (when
+ * installed; else the Node adapter, since Bun implements node:net), and
+ * @tributary/adapter-node everywhere else. Imported lazily so core has no
+ * hard dependency on any adapter.
  */
-async function runtimeTransport(tls: boolean): Promise<TransportFactory> {
-  const specifier = '@tributary/adapter-node';
-  try {
-    const mod = (await import(specifier)) as {
-      createTcpTransport: TransportFactory;
-      createTlsTransport: TransportFactory;
-    };
-    // securityProtocol SSL / SASL_SSL: the TLS factory, given the config's TLS options per connection.
-    return tls ? mod.createTlsTransport : mod.createTcpTransport;
-  } catch (cause) {
-    throw new Error(
-      `no transport: install ${specifier} or pass options.transport / register TRANSPORT_FACTORY`,
-      { cause },
-    );
+async function runtimeTransport(tls: boolean, logger: Logger): Promise<TransportFactory> {
+  type Adapter = { createTcpTransport: TransportFactory; createTlsTransport: TransportFactory };
+  const onBun = typeof (globalThis as { Bun?: unknown }).Bun !== 'undefined';
+  const specifiers = onBun
+    ? ['@tributary/adapter-bun', '@tributary/adapter-node']
+    : ['@tributary/adapter-node'];
+  let cause: unknown;
+  for (const specifier of specifiers) {
+    try {
+      const mod = (await import(specifier)) as Adapter;
+      if (logger.infoEnabled) logger.info('transport adapter for this runtime', { adapter: specifier, tls });
+      // securityProtocol SSL / SASL_SSL: the TLS factory, given the config's TLS options per connection.
+      return tls ? mod.createTlsTransport : mod.createTcpTransport;
+    } catch (err) {
+      cause ??= err;
+    }
   }
+  throw new Error(
+    `no transport: install ${specifiers[0]} or pass options.transport / register TRANSPORT_FACTORY`,
+    { cause },
+  );
 }

@@ -114,6 +114,31 @@ api.describe(`producer on Bun, end to end (librdkafka ${leg})`, () => {
     await produceAndReadBack(cluster, 'bun-plain', cluster.bootstrapServers, createTcpTransport);
   });
 
+  api.it('picks the Bun adapter by default on Bun, with no transport given', async () => {
+    cluster ??= await startCluster({ brokers: 3 });
+    const chosen: unknown[] = [];
+    const logger = {
+      debugEnabled: false,
+      infoEnabled: true,
+      debug() {},
+      info(message: string, fields?: Record<string, unknown>) {
+        if (message === 'transport adapter for this runtime') chosen.push(fields?.['adapter']);
+      },
+      warn() {},
+      error() {},
+    };
+    await cluster.createTopic('bun-default', 2, 1);
+    const p = await createProducer({ bootstrapServers: cluster.bootstrapServers, lingerMs: 5 }, { logger });
+    producers.push(p);
+    await Promise.all(
+      Array.from({ length: 200 }, (_, i) => p.send({ topic: 'bun-default', value: `d${i}` })),
+    );
+    await p.close();
+    assert.deepEqual(chosen, ['@tributary/adapter-bun']);
+    const back = await readTopic(cluster.bootstrapServers, 'bun-default', { headers: false });
+    assert.equal(back.length, 200);
+  });
+
   api.it(
     'TLS through stunnel: trusted CA succeeds and kcat reads every record back; unknown CA fails',
     async () => {
