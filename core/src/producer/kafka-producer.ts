@@ -10,7 +10,7 @@ import type { IdempotenceManager } from './idempotence.js';
 import type { ProducerInterceptors } from './interceptors.js';
 import { PRODUCER_METRICS, type ProducerMetricValues, type ProducerSensors } from './metrics.js';
 import type { MetricsReporter, MetricsSource } from './metrics-reporter.js';
-import type { RecordSink } from './producer-batch.js';
+import type { OnDelivered, OnFailed, RecordSink, Reject, Resolve } from './producer-batch.js';
 import { AppendResult, type RecordAccumulator } from './record-accumulator.js';
 import { RecordGroup, type SendBatchOptions, type SendBatchResult } from './record-group.js';
 import type { Sender } from './sender.js';
@@ -429,8 +429,8 @@ export class KafkaProducer<K = unknown, V = unknown> {
     sink: RecordSink | undefined,
     index: number,
   ): Promise<RecordMetadata> | undefined {
-    const p = this.#p;
     if (sink !== undefined) {
+      // A sendBatch record: the batch settles it through the sink, by index.
       this.#appendTo(
         record,
         partition,
@@ -447,6 +447,7 @@ export class KafkaProducer<K = unknown, V = unknown> {
       );
       return undefined;
     }
+    const p = this.#p;
     const promise = new Promise<RecordMetadata>(this.#capture);
     let res = this.#capturedResolve as (m: RecordMetadata) => void;
     let rej = this.#capturedReject as (e: Error) => void;
@@ -462,38 +463,27 @@ export class KafkaProducer<K = unknown, V = unknown> {
         reject(e);
       };
     }
-    try {
-      const tq = p.accumulator.topic(record.topic);
-      const bufferSize = Math.max(size, this.#batchSize);
-      const result = p.accumulator.append(
-        tq,
-        partition,
-        timestamp,
-        keyBytes,
-        valueBytes,
-        headers,
-        res,
-        rej,
-        bufferSize,
-        now,
-      );
-      if (result !== AppendResult.NeedsMemory) {
-        this.#appended(record, tq, partition, sticky, result, keyBytes, valueBytes, timestamp, size);
-      } else {
-        this.#waitForMemory(record, tq, partition, sticky, timestamp, keyBytes, valueBytes, headers, size, {
-          bufferSize,
-          deadline: startMs + this.#maxBlockMs,
-          resolve: res,
-          reject: rej,
-        });
-      }
-    } catch (err) {
-      rej(err as Error);
-    }
+    this.#appendTo(
+      record,
+      partition,
+      sticky,
+      timestamp,
+      keyBytes,
+      valueBytes,
+      headers,
+      size,
+      startMs,
+      now,
+      res,
+      rej,
+    );
     return promise;
   }
 
-  /** `#append` for a record of a `sendBatch` group: the batch settles it through the sink, by index. */
+  /**
+   * Appends the record; the batch settles it with `delivered` / `failed`:
+   * a promise's resolve and reject, or a sendBatch sink and the record's index.
+   */
   #appendTo(
     record: ProducerRecord<K, V>,
     partition: number,
@@ -505,8 +495,8 @@ export class KafkaProducer<K = unknown, V = unknown> {
     size: number,
     startMs: number,
     now: number,
-    sink: RecordSink,
-    index: number,
+    delivered: OnDelivered,
+    failed: OnFailed,
   ): void {
     const p = this.#p;
     try {
@@ -519,8 +509,8 @@ export class KafkaProducer<K = unknown, V = unknown> {
         keyBytes,
         valueBytes,
         headers,
-        sink,
-        index,
+        delivered,
+        failed,
         bufferSize,
         now,
       );
@@ -528,24 +518,30 @@ export class KafkaProducer<K = unknown, V = unknown> {
         this.#appended(record, tq, partition, sticky, result, keyBytes, valueBytes, timestamp, size);
         return;
       }
-      // The slow path may allocate: closures that report to the sink.
+      // The slow path may allocate: a sink's record gets closures that report to it.
+      const sink = typeof delivered === 'function' ? undefined : delivered;
+      const index = failed as number;
       this.#waitForMemory(record, tq, partition, sticky, timestamp, keyBytes, valueBytes, headers, size, {
         bufferSize,
         deadline: startMs + this.#maxBlockMs,
-        resolve: (m) =>
-          sink.delivered(
-            index,
-            m.topic,
-            m.partition,
-            m.offset,
-            m.timestamp,
-            m.serializedKeySize,
-            m.serializedValueSize,
-          ),
-        reject: (e) => sink.failed(index, e),
+        resolve:
+          sink === undefined
+            ? (delivered as Resolve)
+            : (m) =>
+                sink.delivered(
+                  index,
+                  m.topic,
+                  m.partition,
+                  m.offset,
+                  m.timestamp,
+                  m.serializedKeySize,
+                  m.serializedValueSize,
+                ),
+        reject: sink === undefined ? (failed as Reject) : (e) => sink.failed(index, e),
       });
     } catch (err) {
-      sink.failed(index, err as Error);
+      if (typeof failed === 'function') failed(err as Error);
+      else (delivered as RecordSink).failed(failed, err as Error);
     }
   }
 

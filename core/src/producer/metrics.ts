@@ -119,8 +119,8 @@ export class WindowedStat {
 export type MetricKind = 'gauge' | 'counter';
 
 /** A metric's name (Java's, in the `producer-metrics` group), kind, unit and meaning. */
-export interface MetricDescriptor {
-  readonly name: ProducerMetricName;
+export interface MetricDescriptor<N extends string = ProducerMetricName> {
+  readonly name: N;
   readonly group: 'producer-metrics';
   readonly kind: MetricKind;
   /** UCUM-style unit, as OpenTelemetry expects: `1`, `By`, `ms`, `{record}/s`, ... */
@@ -128,12 +128,12 @@ export interface MetricDescriptor {
   readonly description: string;
 }
 
-const d = (
-  name: ProducerMetricName,
+const d = <N extends string>(
+  name: N,
   kind: MetricKind,
   unit: string,
   description: string,
-): MetricDescriptor => ({
+): MetricDescriptor<N> => ({
   name,
   group: 'producer-metrics',
   kind,
@@ -209,41 +209,10 @@ export const PRODUCER_METRICS = [
   d('producer-id', 'gauge', '1', 'Idempotence: the producer id (-1 when off or not yet assigned).'),
   d('producer-epoch', 'gauge', '1', 'Idempotence: the producer epoch (-1 when off or not yet assigned).'),
   d('epoch-bump-total', 'counter', '{bump}', 'Idempotence: epoch bumps after unsure outcomes (KIP-360).'),
-] as const satisfies readonly MetricDescriptor[];
+] as const satisfies readonly MetricDescriptor<string>[];
 
-export type ProducerMetricName =
-  | 'record-send-rate'
-  | 'record-send-total'
-  | 'record-error-rate'
-  | 'record-error-total'
-  | 'record-retry-rate'
-  | 'record-retry-total'
-  | 'record-size-avg'
-  | 'record-queue-time-avg'
-  | 'record-queue-time-max'
-  | 'batch-size-avg'
-  | 'batch-size-max'
-  | 'batch-split-rate'
-  | 'batch-split-total'
-  | 'compression-rate-avg'
-  | 'records-per-request-avg'
-  | 'request-rate'
-  | 'request-total'
-  | 'request-latency-avg'
-  | 'request-latency-max'
-  | 'produce-throttle-time-avg'
-  | 'produce-throttle-time-max'
-  | 'requests-in-flight'
-  | 'buffer-total-bytes'
-  | 'buffer-available-bytes'
-  | 'bufferpool-wait-ratio'
-  | 'bufferpool-wait-time-ns-total'
-  | 'waiting-threads'
-  | 'metadata-age'
-  | 'batches-incomplete'
-  | 'producer-id'
-  | 'producer-epoch'
-  | 'epoch-bump-total';
+/** The name of every metric `metrics()` reports. */
+export type ProducerMetricName = (typeof PRODUCER_METRICS)[number]['name'];
 
 /** A snapshot of every producer metric by its Kafka name. Averages and maxima are NaN before anything was recorded. */
 export type ProducerMetricValues = { readonly [N in ProducerMetricName]: number };

@@ -1,19 +1,18 @@
 import 'reflect-metadata';
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
-import { endOffsets, librdkafkaFromEnv, type MockCluster, startCluster } from '@tributary/testkit';
+import { endOffsets, librdkafkaFromEnv } from '@tributary/testkit';
 import { lastValueFrom, take, toArray } from 'rxjs';
 import { container } from 'tsyringe';
 import {
   createProducer,
   ErrorCode,
-  type KafkaProducer,
   METRICS_REPORTER,
   OpenTelemetryMetricsReporter,
   PRODUCER_METRICS,
-  type ProducerConfigInput,
 } from '../../src/index.js';
+import { useCluster } from './cluster-fixture.js';
 
 // Producer metrics under Kafka's names, end to end against librdkafka's mock
 // cluster: each figure is checked against something independent of the
@@ -35,32 +34,9 @@ class PullReader extends MetricReader {
 }
 
 describe(`producer metrics (librdkafka ${leg})`, () => {
-  let cluster: MockCluster;
-  const open: KafkaProducer[] = [];
-  let seq = 0;
-
-  async function producer(
-    overrides: Partial<ProducerConfigInput> = {},
-    options: Parameters<typeof createProducer>[1] = {},
-  ): Promise<KafkaProducer> {
-    const p = await createProducer({ bootstrapServers: cluster.bootstrapServers, ...overrides }, options);
-    open.push(p);
-    return p;
-  }
-
-  async function topic(partitions: number): Promise<string> {
-    const name = `metrics${++seq}`;
-    await cluster.createTopic(name, partitions, 1);
-    return name;
-  }
-
-  before(async () => {
-    cluster = await startCluster({ brokers: 3 });
-  });
-  after(async () => {
-    for (const p of open) await p.close({ timeoutMs: 0 });
-    await cluster?.stop();
-  });
+  const fx = useCluster('metrics');
+  const producer = fx.producer.bind(fx);
+  const topic = fx.topic.bind(fx);
 
   it('counts what kcat finds, per record, per batch and per request', async () => {
     const t = await topic(4);
@@ -73,7 +49,7 @@ describe(`producer metrics (librdkafka ${leg})`, () => {
       );
     await Promise.all(sends);
     const m = p.metrics();
-    const stored = (await endOffsets(cluster.bootstrapServers, t, 4)).reduce((a, b) => a + b, 0);
+    const stored = (await endOffsets(fx.cluster.bootstrapServers, t, 4)).reduce((a, b) => a + b, 0);
     assert.equal(stored, n);
     assert.equal(m['record-send-total'], stored);
     assert.equal(m['record-error-total'], 0);
@@ -106,11 +82,11 @@ describe(`producer metrics (librdkafka ${leg})`, () => {
     const p = await producer({ lingerMs: 0 });
     await p.send({ topic: t, value: 'warm-up' });
     const leader = (await p.partitionsFor(t))[0]?.leader ?? 1;
-    await cluster.setBrokerRtt(leader, 150);
+    await fx.cluster.setBrokerRtt(leader, 150);
     try {
       for (let i = 0; i < 3; i++) await p.send({ topic: t, value: `slow${i}` });
     } finally {
-      await cluster.setBrokerRtt(leader, 0);
+      await fx.cluster.setBrokerRtt(leader, 0);
     }
     const m = p.metrics();
     assert.ok(m['request-latency-max'] >= 150, `max ${m['request-latency-max']}`);
@@ -123,26 +99,29 @@ describe(`producer metrics (librdkafka ${leg})`, () => {
     const p = await producer({ lingerMs: 0, enableIdempotence: false, acks: 1, retryBackoffMs: 10 });
     await p.send({ topic: t, value: 'warm-up' });
     // Two retriable errors, then success: the record is retried twice and delivered once.
-    await cluster.pushRequestErrors(PRODUCE, [ErrorCode.NOT_ENOUGH_REPLICAS, ErrorCode.NOT_ENOUGH_REPLICAS]);
+    await fx.cluster.pushRequestErrors(PRODUCE, [
+      ErrorCode.NOT_ENOUGH_REPLICAS,
+      ErrorCode.NOT_ENOUGH_REPLICAS,
+    ]);
     await p.send({ topic: t, value: 'retried' });
     let m = p.metrics();
     assert.equal(m['record-retry-total'], 2);
     assert.equal(m['record-send-total'], 2);
     // A non-retriable error fails the record: counted once as an error.
-    await cluster.pushRequestErrors(PRODUCE, [ErrorCode.INVALID_RECORD]);
+    await fx.cluster.pushRequestErrors(PRODUCE, [ErrorCode.INVALID_RECORD]);
     await assert.rejects(p.send({ topic: t, value: 'refused' }));
     // And records refused before reaching a batch (an invalid timestamp) count too.
     await assert.rejects(p.send({ topic: t, value: 'bad', timestamp: -5 }));
     m = p.metrics();
     assert.equal(m['record-error-total'], 2);
     assert.ok(m['record-error-rate'] > 0);
-    const stored = (await endOffsets(cluster.bootstrapServers, t, 1)).reduce((a, b) => a + b, 0);
+    const stored = (await endOffsets(fx.cluster.bootstrapServers, t, 1)).reduce((a, b) => a + b, 0);
     assert.equal(stored, m['record-send-total']);
   });
 
   it('metrics$ emits snapshots and completes when the producer closes', async () => {
     const t = await topic(1);
-    const p = await createProducer({ bootstrapServers: cluster.bootstrapServers, lingerMs: 0 });
+    const p = await createProducer({ bootstrapServers: fx.cluster.bootstrapServers, lingerMs: 0 });
     const seen = lastValueFrom(p.metrics$(50).pipe(toArray()));
     await p.send({ topic: t, value: 'one' });
     await new Promise((r) => setTimeout(r, 120));

@@ -1,20 +1,18 @@
 import 'reflect-metadata';
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { endOffsets, librdkafkaFromEnv, type MockCluster, readTopic, startCluster } from '@tributary/testkit';
+import { describe, it } from 'node:test';
+import { endOffsets, librdkafkaFromEnv, readTopic } from '@tributary/testkit';
 import { bufferCount, from, lastValueFrom, reduce } from 'rxjs';
 import { container } from 'tsyringe';
 import {
   BatchSendError,
-  createProducer,
   ErrorCode,
   INTERCEPTOR,
   type Interceptor,
-  type KafkaProducer,
-  type ProducerConfigInput,
   type ProducerRecord,
   produceBatches,
 } from '../../src/index.js';
+import { useCluster } from './cluster-fixture.js';
 
 // sendBatch, the bulk path: one promise for many records, each record going
 // through the same pipeline as send(). Against librdkafka's mock cluster (both
@@ -24,38 +22,11 @@ const leg = librdkafkaFromEnv();
 const PRODUCE = 0;
 
 describe(`sendBatch (librdkafka ${leg})`, () => {
-  let cluster: MockCluster;
-  const open: KafkaProducer<unknown, unknown>[] = [];
-  let seq = 0;
-
-  async function producer<K = unknown, V = unknown>(
-    overrides: Partial<ProducerConfigInput> = {},
-    options: Parameters<typeof createProducer>[1] = {},
-  ): Promise<KafkaProducer<K, V>> {
-    const p = await createProducer<K, V>(
-      { bootstrapServers: cluster.bootstrapServers, ...overrides },
-      options,
-    );
-    open.push(p as KafkaProducer<unknown, unknown>);
-    return p;
-  }
-
-  async function topic(partitions: number): Promise<string> {
-    const name = `batch${++seq}`;
-    await cluster.createTopic(name, partitions, 1);
-    return name;
-  }
-
+  const fx = useCluster('batch');
+  const producer = fx.producer.bind(fx);
+  const topic = fx.topic.bind(fx);
   const total = async (t: string, partitions: number) =>
-    (await endOffsets(cluster.bootstrapServers, t, partitions)).reduce((a, b) => a + b, 0);
-
-  before(async () => {
-    cluster = await startCluster({ brokers: 3 });
-  });
-  after(async () => {
-    for (const p of open) await p.close({ timeoutMs: 0 });
-    await cluster?.stop();
-  });
+    (await endOffsets(fx.cluster.bootstrapServers, t, partitions)).reduce((a, b) => a + b, 0);
 
   it('delivers every record of many batches once, in order per key', async () => {
     const t = await topic(6);
@@ -76,7 +47,7 @@ describe(`sendBatch (librdkafka ${leg})`, () => {
     assert.equal(await total(t, 6), 40_000);
     assert.equal(p.metrics()['record-send-total'], 40_000);
     // Order per key: each key's values come back numbered 0, 1, 2, ...
-    const read = await readTopic(cluster.bootstrapServers, t, { headers: false });
+    const read = await readTopic(fx.cluster.bootstrapServers, t, { headers: false });
     const next = new Map<string, number>();
     for (const r of read) {
       const [key, n] = (r.value?.toString() ?? '').split(':') as [string, string];
@@ -98,7 +69,7 @@ describe(`sendBatch (librdkafka ${leg})`, () => {
     const r = await p.sendBatch(records, { metadata: true });
     assert.equal(r.records, 300);
     assert.equal(r.metadata?.length, 300);
-    const read = await readTopic(cluster.bootstrapServers, t, { headers: false });
+    const read = await readTopic(fx.cluster.bootstrapServers, t, { headers: false });
     const stored = new Map(read.map((x) => [`${x.partition}/${x.offset}`, x.value?.toString()]));
     r.metadata?.forEach((m, i) => {
       assert.equal(m.topic, t);
@@ -133,7 +104,7 @@ describe(`sendBatch (librdkafka ${leg})`, () => {
     );
     assert.equal(err.delivered, 3);
     assert.match(err.message, /3 of 6 records were not delivered; the first \(index 1\)/);
-    const read = await readTopic(cluster.bootstrapServers, t, { headers: false });
+    const read = await readTopic(fx.cluster.bootstrapServers, t, { headers: false });
     assert.deepEqual(read.map((r) => r.value?.toString()).sort(), ['ok0', 'ok3', 'ok5']);
   });
 
@@ -141,13 +112,13 @@ describe(`sendBatch (librdkafka ${leg})`, () => {
     const t = await topic(1);
     const p = await producer<string, string>({ lingerMs: 0, enableIdempotence: false, acks: 1 });
     await p.send({ topic: t, value: 'warm-up' });
-    await cluster.pushRequestErrors(PRODUCE, [ErrorCode.INVALID_RECORD]);
+    await fx.cluster.pushRequestErrors(PRODUCE, [ErrorCode.INVALID_RECORD]);
     const err = await p.sendBatch([{ topic: t, value: 'a' }]).catch((e: unknown) => e);
     assert.ok(err instanceof BatchSendError);
     assert.equal(err.failures[0]?.index, 0);
     assert.equal((err.failures[0]?.error as { code?: string } | undefined)?.code, 'INVALID_RECORD');
     assert.deepEqual(await p.sendBatch([{ topic: t, value: 'b' }]), { records: 1 });
-    const read = await readTopic(cluster.bootstrapServers, t, { headers: false });
+    const read = await readTopic(fx.cluster.bootstrapServers, t, { headers: false });
     assert.deepEqual(
       read.map((r) => r.value?.toString()),
       ['warm-up', 'b'],
@@ -169,7 +140,7 @@ describe(`sendBatch (librdkafka ${leg})`, () => {
     const p = await producer<string, string>({ lingerMs: 0 });
     await p.send({ topic: t, value: 'warm-up' });
     const leader = (await p.partitionsFor(t))[0]?.leader ?? 1;
-    await cluster.setBrokerRtt(leader, 3_000);
+    await fx.cluster.setBrokerRtt(leader, 3_000);
     try {
       const pending = p.sendBatch(Array.from({ length: 500 }, (_, i) => ({ topic: t, value: `v${i}` })));
       const outcome = pending.then(
@@ -187,7 +158,7 @@ describe(`sendBatch (librdkafka ${leg})`, () => {
         assert.match(f.error.message, /may have been written|closed before the record was sent/);
       assert.ok(err.failures.some((f) => /may have been written/.test(f.error.message)));
     } finally {
-      await cluster.setBrokerRtt(leader, 0);
+      await fx.cluster.setBrokerRtt(leader, 0);
     }
     assert.equal(
       await p.sendBatch([{ topic: t, value: 'late' }]).catch((e: Error) => e.name),
@@ -214,7 +185,7 @@ describe(`sendBatch (librdkafka ${leg})`, () => {
     await p.sendBatch(Array.from({ length: 50 }, (_, i) => ({ topic: t, value: `v${i}` })));
     assert.equal(sent, 50);
     assert.equal(acked, 50);
-    const read = await readTopic(cluster.bootstrapServers, t);
+    const read = await readTopic(fx.cluster.bootstrapServers, t);
     assert.equal(read.length, 50);
     for (const r of read)
       assert.deepEqual(
@@ -247,7 +218,7 @@ describe(`sendBatch (librdkafka ${leg})`, () => {
     const r = p.sendBatch(Array.from({ length: 100 }, (_, i) => ({ topic: t, value: `t${i}` })));
     await p.commitTransaction();
     assert.deepEqual(await r, { records: 100 });
-    const read = await readTopic(cluster.bootstrapServers, t, {
+    const read = await readTopic(fx.cluster.bootstrapServers, t, {
       headers: false,
       isolationLevel: 'read_committed',
     });
