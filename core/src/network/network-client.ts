@@ -275,6 +275,22 @@ export class NetworkClient extends EventEmitter<NetworkClientEvents> implements 
     return undefined;
   }
 
+  /**
+   * The AuthenticationError the node refused us with, while it is held back
+   * after that refusal (disconnected, its reconnect backoff not yet over);
+   * undefined otherwise. The producer fails that node's batches meanwhile.
+   */
+  refusal(nodeId: number): AuthenticationError | undefined {
+    const node = this.#nodes.get(nodeId);
+    if (
+      node?.authFailure === undefined ||
+      node.state !== ConnectionState.Disconnected ||
+      node.nextConnectAt <= Date.now()
+    )
+      return undefined;
+    return node.authFailure;
+  }
+
   /** The broker's API ranges, once its connection is ready. */
   brokerVersions(nodeId: number): BrokerApiVersions | undefined {
     return this.#nodes.get(nodeId)?.versions;

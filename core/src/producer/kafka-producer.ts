@@ -624,7 +624,9 @@ export class KafkaProducer<K = unknown, V = unknown> {
   #txn(): TransactionManager {
     const t = this.#p.transactions;
     if (t === undefined)
-      throw new IllegalStateError('this producer has no transactionalId: transactions are not available');
+      throw new IllegalStateError(
+        'this producer has no transactionalId: set transactionalId in its config to use transactions',
+      );
     return t;
   }
 
@@ -653,9 +655,7 @@ export class KafkaProducer<K = unknown, V = unknown> {
    */
   async commitTransaction(): Promise<void> {
     const t = this.#txn();
-    if (t.state !== TransactionState.InTransaction && t.state !== TransactionState.AbortableError) {
-      t.assertCanSend(); // throws the right "call ... first" error
-    }
+    t.assertCanEnd(true); // "call ... before commitTransaction()", or the fatal error
     await this.flush();
     if (t.abortableError !== undefined || t.state === TransactionState.AbortableError) {
       const err =
@@ -668,12 +668,7 @@ export class KafkaProducer<K = unknown, V = unknown> {
   /** Aborts the open transaction: its records are never visible to read_committed consumers. */
   async abortTransaction(): Promise<void> {
     const t = this.#txn();
-    if (t.state !== TransactionState.InTransaction && t.state !== TransactionState.AbortableError) {
-      if (t.state === TransactionState.Fatal) throw t.fatalError;
-      throw new IllegalStateError(
-        `no transaction to abort (state ${t.state}): call beginTransaction() first`,
-      );
-    }
+    t.assertCanEnd(false); // "call ... before abortTransaction()", or the fatal error
     await this.flush();
     await t.endTransaction(false);
   }

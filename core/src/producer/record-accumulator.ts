@@ -520,4 +520,20 @@ export class RecordAccumulator {
       this.batchDone(b);
     }
   }
+
+  /**
+   * Removes and returns the queued batches of the partitions `select` picks,
+   * for the sender to fail: their leader refused us, or their transaction
+   * can only abort. Records still waiting for memory stay where they are.
+   */
+  removeQueued(select: (topic: string, partition: number) => boolean): ProducerBatch[] {
+    const out: ProducerBatch[] = [];
+    for (const t of this.#topics.values()) {
+      for (const q of t.partitions) {
+        if (q === undefined || q.batches.length === 0 || !select(t.info.name, q.partition)) continue;
+        for (const b of q.batches.splice(0)) out.push(b);
+      }
+    }
+    return out;
+  }
 }

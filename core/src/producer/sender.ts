@@ -1,5 +1,6 @@
 import { acksValue, type ProducerConfig } from '../config/producer-config.js';
 import {
+  type AuthenticationError,
   DeliveryTimeoutError,
   InvalidMetadataError,
   isKafkaClientError,
@@ -22,6 +23,8 @@ import type { ProducerBatch } from './producer-batch.js';
 import type { RecordAccumulator, Sequencer } from './record-accumulator.js';
 import type { ProducerStreams } from './streams.js';
 import type { TransactionManager } from './transactions.js';
+
+const selectAll = (): boolean => true;
 
 /**
  * The sender: drains the accumulator to the brokers. Event-driven, not a
@@ -89,6 +92,7 @@ export class Sender {
     this.#acks = acksValue(config.acks);
     this.#guaranteeOrder = config.maxInFlightRequestsPerConnection === 1;
     client.on('ready', () => this.wakeup());
+    client.on('authenticationFailed', ({ nodeId, error }) => this.#refused(nodeId, error));
     metadata.on('update', () => this.wakeup());
   }
 
@@ -136,10 +140,20 @@ export class Sender {
         idem.resequence(this.#accumulator.queuedBatches());
       }
     }
+    const abortable = this.#txn?.abortableFailure;
+    if (abortable !== undefined) {
+      // The transaction can only abort: what is still queued is never sent.
+      this.#failUnsent(this.#accumulator.removeQueued(selectAll), abortable, now);
+    }
     const sendable: number[] = [];
     for (const node of check.readyNodes) {
-      if (this.#client.isReady(node)) sendable.push(node);
-      else this.#connect(node);
+      if (this.#client.isReady(node)) {
+        sendable.push(node);
+        continue;
+      }
+      const refusal = this.#client.refusal(node);
+      if (refusal === undefined) this.#connect(node);
+      else this.#failUnsent(this.#removeQueuedFor(node), refusal, now);
     }
     const drained = mayDrain
       ? this.#accumulator.drain(sendable, this.#config.maxRequestSize, now, this.#sequencer)
@@ -150,6 +164,52 @@ export class Sender {
     }
     this.#expire(now);
     this.#arm(readyDelay, now);
+  }
+
+  /**
+   * The broker refused us (SASL or TLS, see NetworkClient): its batches
+   * would otherwise wait for deliveryTimeoutMs. The queued ones for the
+   * partitions it leads fail now with the AuthenticationError; the ones in
+   * flight to it fail through their request, which the client rejected with
+   * the same error. Until its reconnect backoff ends, later batches for it
+   * fail at drain time (see #pass); after that the next batch for it tries
+   * one connection again (the broker may have been fixed), so a refusing
+   * broker sees at most one attempt per `reconnectBackoffMaxMs`, and none
+   * while nothing is sent to it.
+   */
+  #refused(node: number, error: AuthenticationError): void {
+    if (this.#closed) return;
+    const batches = this.#removeQueuedFor(node);
+    if (batches.length > 0) {
+      if (this.#log.infoEnabled)
+        this.#log.info('failing batches for a broker that refused authentication', {
+          nodeId: node,
+          batches: batches.length,
+          error: error.message,
+        });
+      this.#failUnsent(batches, error, this.#clock.now());
+    }
+    // No pass is needed for this: a pass with no producer id yet would ask
+    // for one, and against a cluster that refuses us that is a connection.
+  }
+
+  #removeQueuedFor(node: number): ProducerBatch[] {
+    const cluster = this.#metadata.cluster;
+    return this.#accumulator.removeQueued((topic, partition) => cluster.leaderFor(topic, partition) === node);
+  }
+
+  /**
+   * Fails batches taken out of the queue before they were (re)sent. One that
+   * went out before (a retry) carries a sequence, and failing it leaves a
+   * gap: the epoch must be bumped, as for an expired batch.
+   */
+  #failUnsent(batches: readonly ProducerBatch[], error: Error, now: number): void {
+    for (const b of batches) {
+      const sequenced = b.baseSequence >= 0;
+      if (sequenced && this.#idem !== undefined && this.#txn === undefined)
+        this.#idem.requestBump(`${b.topic.name}-${b.partition} failed after it was sent`);
+      this.#finish(b, error, now, sequenced);
+    }
   }
 
   #connect(node: number): void {
@@ -405,8 +465,8 @@ export class Sender {
     this.#accumulator.batchDone(b);
   }
 
-  #finish(b: ProducerBatch, error: Error, now: number): void {
-    if (this.#txn !== undefined && !b.done) this.#txn.batchFailed(error);
+  #finish(b: ProducerBatch, error: Error, now: number, sequenced = true): void {
+    if (this.#txn !== undefined && !b.done) this.#txn.batchFailed(error, sequenced);
     this.#inFlight.delete(b);
     if (!b.done) this.#sensors.recordFailed(b.recordCount, now);
     b.fail(error);

@@ -16,7 +16,7 @@ import { EndTxnApi } from '../protocol/apis/end-txn.js';
 import { FindCoordinatorApi } from '../protocol/apis/find-coordinator.js';
 import { InitProducerIdApi } from '../protocol/apis/init-producer-id.js';
 import { TxnOffsetCommitApi } from '../protocol/apis/txn-offset-commit.js';
-import { ErrorCode } from '../protocol/error-codes.js';
+import { ErrorCode, errorCodeInfo } from '../protocol/error-codes.js';
 import type { IdempotenceManager } from './idempotence.js';
 import type { ProducerBatch } from './producer-batch.js';
 
@@ -61,6 +61,20 @@ const RETRY_CODES = new Set<number>([
 const REFIND_CODES = new Set<number>([ErrorCode.NOT_COORDINATOR, ErrorCode.COORDINATOR_NOT_AVAILABLE]);
 /** Errors that fence this producer. */
 const FENCED_CODES = new Set<number>([ErrorCode.PRODUCER_FENCED, ErrorCode.INVALID_PRODUCER_EPOCH]);
+/** AddPartitionsToTxn errors after which the producer cannot go on (the Java client's choice). */
+const FATAL_ADD_CODES = new Set<number>([
+  ErrorCode.INVALID_TXN_STATE,
+  ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
+]);
+
+/**
+ * A per-partition AddPartitionsToTxn error that is asked again: a busy or
+ * moved coordinator, and any code the error table calls retriable
+ * (UNKNOWN_TOPIC_OR_PARTITION while metadata propagates, a timeout).
+ */
+function addPartitionsRetriable(code: number): boolean {
+  return RETRY_CODES.has(code) || REFIND_CODES.has(code) || errorCodeInfo(code).retriable;
+}
 
 /**
  * The transactional producer's state machine (the Java client's
@@ -129,7 +143,7 @@ export class TransactionManager {
     this.#assertNotFatal();
     if (this.state !== TransactionState.Uninitialized) {
       throw new IllegalStateError(
-        `initTransactions() was already called (the transaction state is ${this.state})`,
+        `initTransactions() was already called (the transaction state is ${this.state}): call it once, before anything else`,
       );
     }
     const res = await this.#coordinatorRequest(InitProducerIdApi, {
@@ -148,42 +162,81 @@ export class TransactionManager {
 
   beginTransaction(): void {
     this.#assertNotFatal();
-    if (this.state === TransactionState.Uninitialized)
-      throw new IllegalStateError('call initTransactions() before beginTransaction()');
-    if (this.state !== TransactionState.Ready) {
-      throw new IllegalStateError(
-        `a transaction is already open (state ${this.state}): commitTransaction() or abortTransaction() first`,
-      );
+    switch (this.state) {
+      case TransactionState.Ready:
+        break;
+      case TransactionState.Uninitialized:
+        throw new IllegalStateError('call initTransactions() before beginTransaction()');
+      case TransactionState.AbortableError:
+        throw new IllegalStateError(
+          `the open transaction failed (${this.abortableError?.message ?? 'see the earlier error'}): call abortTransaction() before beginTransaction()`,
+        );
+      case TransactionState.Committing:
+      case TransactionState.Aborting:
+        throw new IllegalStateError(
+          `the previous transaction is still ${this.#ending()}: wait for ${this.#endCall()} to settle before beginTransaction()`,
+        );
+      default:
+        throw new IllegalStateError(
+          'a transaction is already open: call commitTransaction() or abortTransaction() before beginTransaction()',
+        );
     }
     this.state = TransactionState.InTransaction;
     this.abortableError = undefined;
     this.#endTxnDone = false;
   }
 
-  /** Throws unless records may be sent now (inside an open transaction). */
+  /** Throws unless records may be sent now (inside an open transaction), saying what to call first. */
   assertCanSend(): void {
+    this.#assertInTransaction('send()');
+  }
+
+  /**
+   * Throws unless `commitTransaction()` (`commit` true) or
+   * `abortTransaction()` may run now: a transaction is open, or failed and
+   * waits for its abort (the caller then decides: commit rejects with the
+   * transaction's error). The message says what to call first.
+   */
+  assertCanEnd(commit: boolean): void {
     this.#assertNotFatal();
-    if (this.state === TransactionState.InTransaction) return;
-    if (this.state === TransactionState.AbortableError) {
-      throw new IllegalStateError(
-        `the transaction failed (${this.abortableError?.message}): call abortTransaction()`,
-      );
+    if (this.state === TransactionState.AbortableError) return;
+    this.#assertInTransaction(commit ? 'commitTransaction()' : 'abortTransaction()');
+  }
+
+  /** The IllegalStateError for `call` outside an open transaction names what must come first. */
+  #assertInTransaction(call: string): void {
+    this.#assertNotFatal();
+    switch (this.state) {
+      case TransactionState.InTransaction:
+        return;
+      case TransactionState.Uninitialized:
+        throw new IllegalStateError(`call initTransactions() and beginTransaction() before ${call}`);
+      case TransactionState.Ready:
+        throw new IllegalStateError(`no transaction is open: call beginTransaction() before ${call}`);
+      case TransactionState.AbortableError:
+        throw new IllegalStateError(
+          `the transaction failed (${this.abortableError?.message ?? 'see the earlier error'}): call abortTransaction(), then beginTransaction(), before ${call}`,
+        );
+      default:
+        throw new IllegalStateError(
+          `the transaction is being ${this.#ending()}: wait for ${this.#endCall()} to settle, then call beginTransaction() before ${call}`,
+        );
     }
-    if (this.state === TransactionState.Uninitialized)
-      throw new IllegalStateError('call initTransactions() and beginTransaction() before send()');
-    throw new IllegalStateError(
-      `call beginTransaction() before send() (the transaction state is ${this.state})`,
-    );
+  }
+
+  #ending(): string {
+    return this.state === TransactionState.Committing ? 'committed' : 'aborted';
+  }
+
+  #endCall(): string {
+    return this.state === TransactionState.Committing ? 'commitTransaction()' : 'abortTransaction()';
   }
 
   async sendOffsetsToTransaction(
     offsets: readonly OffsetToCommit[],
     group: ConsumerGroupMetadata,
   ): Promise<void> {
-    this.#assertNotFatal();
-    if (this.state !== TransactionState.InTransaction) {
-      throw new IllegalStateError('call beginTransaction() before sendOffsetsToTransaction()');
-    }
+    this.#assertInTransaction('sendOffsetsToTransaction()');
     const idem = this.#idem;
     const added = await this.#coordinatorRequest(AddOffsetsToTxnApi, {
       transactionalId: this.transactionalId,
@@ -282,7 +335,9 @@ export class TransactionManager {
 
   /** Whether the batch's partition is in the transaction (queueing an AddPartitionsToTxn if not). */
   partitionReady(batch: ProducerBatch): boolean {
-    if (this.state === TransactionState.Fatal) return false;
+    // Outside an open transaction nothing is drained: an abortable one's
+    // queued batches are failed by the sender instead.
+    if (this.state !== TransactionState.InTransaction) return false;
     const name = batch.topic.name;
     if (this.#added.get(name)?.has(batch.partition)) return true;
     let set = this.#pending.get(name);
@@ -302,14 +357,25 @@ export class TransactionManager {
    * broker may hold the batch (sent, then expired or unanswered), may have
    * lost our state (UNKNOWN_PRODUCER_ID, OUT_OF_ORDER_SEQUENCE_NUMBER), or
    * never got it, leaving a gap. A bumped epoch starts every partition at 0.
+   * `sequenced` false: the batch never got a sequence (it failed before its
+   * first drain), so no partition's sequence moved and no bump is needed.
    */
-  batchFailed(err: Error): void {
+  batchFailed(err: Error, sequenced = true): void {
     if (isFenced(err)) {
       this.fail(new ProducerFencedError((err as KafkaProtocolError).errorCode, (err as Error).message));
       return;
     }
-    this.#idem.requestBump(`a batch of the transaction failed: ${err.message}`);
+    if (sequenced) this.#idem.requestBump(`a batch of the transaction failed: ${err.message}`);
     this.#abortable(err);
+  }
+
+  /**
+   * The error the open transaction failed with, while only
+   * abortTransaction() is allowed: the sender fails the batches still queued
+   * with it instead of sending them (the Java client's abortUndrainedBatches).
+   */
+  get abortableFailure(): Error | undefined {
+    return this.state === TransactionState.AbortableError ? this.abortableError : undefined;
   }
 
   #abortable(err: Error): void {
@@ -333,6 +399,11 @@ export class TransactionManager {
   }
 
   #maybeAddPartitions(): void {
+    if (this.state !== TransactionState.InTransaction) {
+      // The transaction can only abort (or the producer is dead): adding partitions to it is pointless.
+      this.#pending = new Map();
+      return;
+    }
     if (this.#adding || this.#pending.size === 0 || Date.now() < this.#addRetryAt) return;
     this.#adding = true;
     const batch = this.#pending;
@@ -351,47 +422,81 @@ export class TransactionManager {
       (res) => {
         this.#adding = false;
         let retry = false;
+        let failure: KafkaClientError | undefined;
         for (const t of res.resultsByTopicV3AndBelow) {
           for (const p of t.resultsByPartition) {
-            if (p.partitionErrorCode === ErrorCode.NONE) {
+            const code = p.partitionErrorCode;
+            if (code === ErrorCode.NONE) {
               let set = this.#added.get(t.name);
               if (set === undefined) {
                 set = new Set();
                 this.#added.set(t.name, set);
               }
               set.add(p.partitionIndex);
-            } else if (
-              RETRY_CODES.has(p.partitionErrorCode) ||
-              p.partitionErrorCode === ErrorCode.OPERATION_NOT_ATTEMPTED
-            ) {
+              continue;
+            }
+            if (addPartitionsRetriable(code) || code === ErrorCode.OPERATION_NOT_ATTEMPTED) {
+              // Asked again after a backoff (the coordinator found again if it
+              // moved); a partition not attempted goes with the others, unless
+              // one of them failed for good below.
+              if (REFIND_CODES.has(code)) this.#coordinator = undefined;
               retry = true;
               this.#requeue(t.name, p.partitionIndex);
-            } else {
-              const err = this.#classify(
-                p.partitionErrorCode,
-                `AddPartitionsToTxn ${t.name}-${p.partitionIndex}`,
-              );
-              if (isFenced(err)) this.fail(err);
-              else this.#abortable(err);
+              continue;
             }
+            // Not retriable: the first such error decides what happens to the transaction.
+            failure ??= this.#classify(code, `AddPartitionsToTxn ${t.name}-${p.partitionIndex}`);
           }
         }
-        this.#addFailures = retry ? this.#addFailures + 1 : 0;
-        if (retry) this.#retryAddsLater();
+        if (failure !== undefined) this.#addPartitionsFailed(failure);
+        else {
+          this.#addFailures = retry ? this.#addFailures + 1 : 0;
+          if (retry) this.#retryAddsLater();
+        }
         this.#wakeup();
       },
       (err: Error) => {
         this.#adding = false;
-        for (const [name, parts] of batch) for (const p of parts) this.#requeue(name, p);
-        if (isFenced(err))
-          this.fail(new ProducerFencedError((err as KafkaProtocolError).errorCode, err.message));
-        else {
+        if (isKafkaClientError(err) && !err.retriable) {
+          this.#addPartitionsFailed(err);
+        } else {
+          // Still not through after maxBlockMs of retries (or a lost connection): keep trying.
+          for (const [name, parts] of batch) for (const p of parts) this.#requeue(name, p);
           this.#addFailures++;
           this.#retryAddsLater();
         }
         this.#wakeup();
       },
     );
+  }
+
+  /**
+   * AddPartitionsToTxn failed for good (the Java client's rules): fencing,
+   * INVALID_TXN_STATE and a refused transactional id are fatal; anything
+   * else (TOPIC_AUTHORIZATION_FAILED, an unexpected code) makes the
+   * transaction abortable, and UNKNOWN_PRODUCER_ID / INVALID_PRODUCER_ID_MAPPING
+   * also need the epoch bumped after the abort. Either way the partitions are
+   * never added: the sender fails the batches still queued (they would
+   * otherwise ask again on every pass until deliveryTimeoutMs), and
+   * abortTransaction() does not wait for them.
+   */
+  #addPartitionsFailed(err: Error): void {
+    this.#pending = new Map();
+    this.#addFailures = 0;
+    const code = err instanceof KafkaProtocolError ? err.errorCode : undefined;
+    if (isFenced(err)) {
+      this.fail(new ProducerFencedError((err as KafkaProtocolError).errorCode, err.message));
+      return;
+    }
+    if (code !== undefined && FATAL_ADD_CODES.has(code)) {
+      this.fail(err as KafkaProtocolError);
+      return;
+    }
+    if (code === ErrorCode.UNKNOWN_PRODUCER_ID || code === ErrorCode.INVALID_PRODUCER_ID_MAPPING)
+      this.#idem.requestBump(`AddPartitionsToTxn failed: ${err.message}`);
+    if (this.#log.infoEnabled)
+      this.#log.info('AddPartitionsToTxn failed; the transaction must be aborted', { error: err.message });
+    this.#abortable(err);
   }
 
   /** Backs off, then wakes the sender, whose next pass asks again. */

@@ -3,7 +3,12 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { librdkafkaFromEnv, type MockCluster, readTopic, startCluster } from '@tributary/testkit';
 import { IllegalStateError, isKafkaClientError, ProducerFencedError } from '../../src/errors.js';
-import { createProducer, type KafkaProducer, type ProducerConfigInput } from '../../src/index.js';
+import {
+  createProducer,
+  type KafkaProducer,
+  type Logger,
+  type ProducerConfigInput,
+} from '../../src/index.js';
 
 // The transactional producer against librdkafka's mock cluster, which runs a
 // transaction coordinator and checks producer ids, epochs and sequences for
@@ -22,6 +27,11 @@ const leg = librdkafkaFromEnv();
 const PRODUCE = 0;
 const ADD_PARTITIONS_TO_TXN = 24;
 const CONCURRENT_TRANSACTIONS = 51;
+const TOPIC_AUTHORIZATION_FAILED = 29;
+const INVALID_TXN_STATE = 48;
+const NOT_COORDINATOR = 16;
+const COORDINATOR_LOAD_IN_PROGRESS = 14;
+const UNKNOWN_TOPIC_OR_PARTITION = 3;
 
 describe(`transactional producer (librdkafka ${leg})`, () => {
   let cluster: MockCluster;
@@ -86,42 +96,225 @@ describe(`transactional producer (librdkafka ${leg})`, () => {
     assert.equal(p.metrics().recordsFailed, 0);
   });
 
-  it('refuses misuse with IllegalStateError saying what to call first', async () => {
+  it('refuses misuse with IllegalStateError saying what to call first, for the method called', async () => {
     const t = await topic(1);
     const p = await producer(`tx-${t}`);
-    assert.throws(() => p.beginTransaction(), /call initTransactions\(\) before beginTransaction\(\)/);
-    await assert.rejects(
-      p.send({ topic: t, value: 'x' }),
-      /call initTransactions\(\) and beginTransaction\(\) before send\(\)/,
+    const offsets = [{ topic: t, partition: 0, offset: 1 }];
+    const group = { groupId: `g-${t}` };
+    /** The call fails with an IllegalStateError whose message is exactly `message`. */
+    const refused = async (call: () => unknown, message: string) => {
+      let thrown: unknown;
+      try {
+        await call();
+      } catch (err) {
+        thrown = err;
+      }
+      assert.ok(thrown instanceof IllegalStateError, `expected an IllegalStateError, got ${String(thrown)}`);
+      assert.equal(thrown.message, message);
+    };
+
+    // Before initTransactions().
+    await refused(() => p.beginTransaction(), 'call initTransactions() before beginTransaction()');
+    await refused(
+      () => p.send({ topic: t, value: 'x' }),
+      'call initTransactions() and beginTransaction() before send()',
     );
+    await refused(
+      () => p.sendOffsetsToTransaction(offsets, group),
+      'call initTransactions() and beginTransaction() before sendOffsetsToTransaction()',
+    );
+    await refused(
+      () => p.commitTransaction(),
+      'call initTransactions() and beginTransaction() before commitTransaction()',
+    );
+    await refused(
+      () => p.abortTransaction(),
+      'call initTransactions() and beginTransaction() before abortTransaction()',
+    );
+
+    // Initialized, no transaction open.
     await p.initTransactions();
-    await assert.rejects(
-      p.send({ topic: t, value: 'x' }),
-      (e: Error) =>
-        e instanceof IllegalStateError && /call beginTransaction\(\) before send\(\)/.test(e.message),
+    await refused(
+      () => p.initTransactions(),
+      'initTransactions() was already called (the transaction state is ready): call it once, before anything else',
     );
-    await assert.rejects(p.commitTransaction(), /call beginTransaction\(\) before send\(\)|beginTransaction/);
-    await assert.rejects(p.abortTransaction(), /call beginTransaction\(\) first/);
+    await refused(
+      () => p.send({ topic: t, value: 'x' }),
+      'no transaction is open: call beginTransaction() before send()',
+    );
+    await refused(
+      () => p.sendOffsetsToTransaction(offsets, group),
+      'no transaction is open: call beginTransaction() before sendOffsetsToTransaction()',
+    );
+    await refused(
+      () => p.commitTransaction(),
+      'no transaction is open: call beginTransaction() before commitTransaction()',
+    );
+    await refused(
+      () => p.abortTransaction(),
+      'no transaction is open: call beginTransaction() before abortTransaction()',
+    );
+
+    // A transaction open.
     p.beginTransaction();
-    assert.throws(() => p.beginTransaction(), /already open/);
-    await p.abortTransaction();
+    await refused(
+      () => p.beginTransaction(),
+      'a transaction is already open: call commitTransaction() or abortTransaction() before beginTransaction()',
+    );
+    await p.send({ topic: t, value: 'kept' });
+    await p.commitTransaction();
+    assert.deepEqual(await values(t), ['kept'], 'the misuse did not disturb the transaction');
+
     const plain = await createProducer({ bootstrapServers: cluster.bootstrapServers });
     open.push(plain);
     await assert.rejects(plain.initTransactions(), /no transactionalId/);
   });
 
-  it('retries CONCURRENT_TRANSACTIONS when adding partitions', async () => {
-    const t = await topic(1);
-    const p = await producer(`tx-${t}`, { retryBackoffMs: 20 });
+  /** A logger that counts the AddPartitionsToTxn requests the producer sends. */
+  function addPartitionsCounter(): { logger: Logger; count: () => number } {
+    let n = 0;
+    const logger: Logger = {
+      debugEnabled: true,
+      infoEnabled: false,
+      debug: (message, fields) => {
+        if (message === 'request sent' && fields?.['api'] === 'AddPartitionsToTxn') n++;
+      },
+      info: () => {},
+      warn: () => {},
+      error: () => {},
+    };
+    return { logger, count: () => n };
+  }
+
+  it('a non-retriable AddPartitionsToTxn error (TOPIC_AUTHORIZATION_FAILED) fails the transaction at once, without a loop', async () => {
+    const t = await topic(2);
+    const { logger, count } = addPartitionsCounter();
+    const p = await createProducer(
+      {
+        bootstrapServers: cluster.bootstrapServers,
+        transactionalId: `tx-${t}`,
+        lingerMs: 5,
+        retryBackoffMs: 20,
+        deliveryTimeoutMs: 60_000,
+      },
+      { logger },
+    );
+    open.push(p);
     await p.initTransactions();
-    await cluster.pushRequestErrors(ADD_PARTITIONS_TO_TXN, [
-      CONCURRENT_TRANSACTIONS,
-      CONCURRENT_TRANSACTIONS,
-    ]);
     p.beginTransaction();
-    await p.send({ topic: t, value: 'after-concurrent' });
+    await p.send({ topic: t, partition: 0, value: 'in-p0' }); // partition 0 joins the transaction
+    const addsBefore = count();
+    // Every AddPartitionsToTxn from now on is refused, as a broker refuses a topic the producer may not write.
+    await cluster.pushRequestErrors(ADD_PARTITIONS_TO_TXN, Array(200).fill(TOPIC_AUTHORIZATION_FAILED));
+    const t0 = Date.now();
+    const refused = Array.from({ length: 5 }, (_, i) => p.send({ topic: t, partition: 1, value: `p1-${i}` }));
+    const outcome = await Promise.allSettled(refused);
+    const failedIn = Date.now() - t0;
+    for (const r of outcome) {
+      assert.equal(r.status, 'rejected', 'a record of a partition that was never added must not resolve');
+      const e = (r as PromiseRejectedResult).reason as Error;
+      assert.ok(isKafkaClientError(e) && e.code === 'TOPIC_AUTHORIZATION_FAILED', String(e));
+    }
+    assert.ok(failedIn < 5000, `the records failed after ${failedIn} ms (deliveryTimeoutMs is 60 s)`);
+    await assert.rejects(
+      p.send({ topic: t, partition: 0, value: 'late' }),
+      (e: Error) => e instanceof IllegalStateError && /abortTransaction\(\)/.test(e.message),
+    );
+    await assert.rejects(
+      p.commitTransaction(),
+      (e: Error) => isKafkaClientError(e) && e.code === 'TOPIC_AUTHORIZATION_FAILED',
+    );
+    const a0 = Date.now();
+    await p.abortTransaction();
+    const abortedIn = Date.now() - a0;
+    assert.ok(abortedIn < 5000, `abortTransaction() took ${abortedIn} ms`);
+    const adds = count() - addsBefore;
+    assert.ok(adds >= 1 && adds <= 2, `${adds} AddPartitionsToTxn requests for one refused partition`);
+
+    await cluster.clearRequestErrors(ADD_PARTITIONS_TO_TXN);
+    p.beginTransaction();
+    await Promise.all(
+      ['n0', 'n1', 'n2', 'n3'].map((v, i) => p.send({ topic: t, partition: i % 2, value: v })),
+    );
     await p.commitTransaction();
-    assert.deepEqual(await values(t), ['after-concurrent']);
+    const back = await readTopic(cluster.bootstrapServers, t, {
+      headers: false,
+      isolationLevel: 'read_committed',
+    });
+    // The refused partition got nothing of the failed transaction; the next one is complete.
+    assert.deepEqual(
+      back.filter((r) => r.partition === 1).map((r) => r.value!.toString()),
+      ['n1', 'n3'],
+    );
+    assert.deepEqual(
+      back
+        .map((r) => r.value!.toString())
+        .filter((v) => v.startsWith('n'))
+        .sort(),
+      ['n0', 'n1', 'n2', 'n3'],
+    );
+  });
+
+  it('retries the retriable AddPartitionsToTxn errors (CONCURRENT_TRANSACTIONS, NOT_COORDINATOR, loading, unknown partition)', async () => {
+    const t = await topic(1);
+    const { logger, count } = addPartitionsCounter();
+    const p = await createProducer(
+      {
+        bootstrapServers: cluster.bootstrapServers,
+        transactionalId: `tx-${t}`,
+        lingerMs: 5,
+        retryBackoffMs: 20,
+      },
+      { logger },
+    );
+    open.push(p);
+    await p.initTransactions();
+    const injected = [
+      CONCURRENT_TRANSACTIONS,
+      NOT_COORDINATOR,
+      COORDINATOR_LOAD_IN_PROGRESS,
+      UNKNOWN_TOPIC_OR_PARTITION,
+      CONCURRENT_TRANSACTIONS,
+    ];
+    await cluster.pushRequestErrors(ADD_PARTITIONS_TO_TXN, injected);
+    p.beginTransaction();
+    await p.send({ topic: t, value: 'after-retries' });
+    await p.commitTransaction();
+    assert.equal(count(), injected.length + 1, 'each refusal asked again, once');
+    assert.deepEqual(await values(t), ['after-retries']);
+  });
+
+  it('INVALID_TXN_STATE from AddPartitionsToTxn is fatal, as in the Java client: pending records and later calls fail with it', async () => {
+    const t = await topic(2);
+    const p = await producer(`tx-${t}`, { retryBackoffMs: 20, deliveryTimeoutMs: 60_000 });
+    await p.initTransactions();
+    p.beginTransaction();
+    await p.send({ topic: t, partition: 0, value: 'in-p0' });
+    await cluster.pushRequestErrors(ADD_PARTITIONS_TO_TXN, Array(50).fill(INVALID_TXN_STATE));
+    const t0 = Date.now();
+    const outcome = await Promise.allSettled(
+      Array.from({ length: 5 }, (_, i) => p.send({ topic: t, partition: 1, value: `p1-${i}` })),
+    );
+    const elapsed = Date.now() - t0;
+    await cluster.clearRequestErrors(ADD_PARTITIONS_TO_TXN);
+    const isInvalidTxnState = (e: unknown) => isKafkaClientError(e) && e.code === 'INVALID_TXN_STATE';
+    for (const r of outcome) {
+      assert.equal(r.status, 'rejected');
+      assert.ok(
+        isInvalidTxnState((r as PromiseRejectedResult).reason),
+        String((r as PromiseRejectedResult).reason),
+      );
+    }
+    assert.ok(elapsed < 5000, `the records failed after ${elapsed} ms (deliveryTimeoutMs is 60 s)`);
+    await assert.rejects(p.commitTransaction(), isInvalidTxnState);
+    await assert.rejects(p.abortTransaction(), isInvalidTxnState);
+    await assert.rejects(p.send({ topic: t, partition: 0, value: 'late' }), isInvalidTxnState);
+    assert.throws(() => p.beginTransaction(), isInvalidTxnState);
+    assert.deepEqual(
+      (await values(t, 'read_uncommitted')).filter((v) => v.startsWith('p1')),
+      [],
+      'nothing reached the partition that was never added',
+    );
   });
 
   it('commits consumer offsets in the transaction', async () => {
