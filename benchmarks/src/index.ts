@@ -7,7 +7,7 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-const micro = ['crc32c', 'compression', 'record-batch'];
+const micro = ['crc32c', 'compression', 'record-batch', 'murmur2', 'varint', 'produce'];
 const endToEnd = ['streams-cost', 'idempotence-cost'];
 let failed = 0;
 for (const name of micro) {
