@@ -235,7 +235,7 @@ export class IdempotenceManager implements Sequencer {
       producerId: this.producerId,
       producerEpoch: this.epoch,
       baseSequence: base,
-      transactional: false,
+      transactional: this.transactional,
     };
   }
 
