@@ -921,7 +921,10 @@ export class NetworkClient extends EventEmitter<NetworkClientEvents> implements 
         if (idleAt < next) next = idleAt;
       }
     }
-    if (next === this.#timerAt && this.#timer) {
+    // A timer due no later than needed stays: if it fires early, the handler
+    // finds nothing due and re-arms. Deadlines mostly move later (requests
+    // are answered in order), so this saves a new timer per response.
+    if (this.#timer !== undefined && this.#timerAt <= next) {
       if (busy) this.#timer.ref();
       else this.#timer.unref();
       return;

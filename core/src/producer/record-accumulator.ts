@@ -45,6 +45,9 @@ interface TopicQueues {
   readonly info: TopicInfo;
   readonly partitions: (PartitionQueue | undefined)[];
   readonly sticky: BuiltInPartitioner;
+  /** Scratch for adaptive partitioning's load stats, reused by every ready pass. */
+  readonly queueSizes: number[];
+  readonly partitionIds: number[];
 }
 
 export interface AccumulatorConfig {
@@ -93,8 +96,9 @@ export class RecordAccumulator {
   #lastTopic: TopicQueues | undefined;
   readonly #incomplete = new Set<ProducerBatch>();
   readonly #drainIndex = new Map<number, number>();
+  readonly #drained = new Map<number, ProducerBatch[]>();
   /** Per ready pass: each node's partitions that have batches. */
-  #byNode = new Map<number, PartitionQueue[]>();
+  readonly #byNode = new Map<number, PartitionQueue[]>();
   readonly #unavailableSince = new Map<number, number>();
   #flushes = 0;
   #flushWaiters: Array<{ pending: Set<ProducerBatch>; resolve: () => void }> = [];
@@ -120,6 +124,8 @@ export class RecordAccumulator {
         info: { name, nameBytes: Buffer.from(name, 'utf8') },
         partitions: [],
         sticky: new BuiltInPartitioner(name, this.#config.batchSize),
+        queueSizes: [],
+        partitionIds: [],
       };
       this.#topics.set(name, t);
     }
@@ -287,24 +293,35 @@ export class RecordAccumulator {
    * sendable when full, lingered `lingerMs` (or out of retry backoff),
    * flushing, closing, or when others wait for memory.
    */
+  // What a ready pass returns, reused: a pass runs per batch (per record with
+  // lingerMs 0), so it allocates nothing in the steady state. Valid until the
+  // next pass.
+  readonly #check: ReadyCheck = {
+    readyNodes: new Set<number>(),
+    nextReadyCheckDelayMs: Number.POSITIVE_INFINITY,
+    unknownLeaderTopics: new Set<string>(),
+  };
+
   ready(cluster: ClusterView, now: number, isNodeReady: (nodeId: number) => boolean): ReadyCheck {
-    const readyNodes = new Set<number>();
-    const unknownLeaderTopics = new Set<string>();
+    const check = this.#check;
+    const readyNodes = check.readyNodes;
+    const unknownLeaderTopics = check.unknownLeaderTopics;
+    readyNodes.clear();
+    unknownLeaderTopics.clear();
     let next = Number.POSITIVE_INFINITY;
-    const byNode = new Map<number, PartitionQueue[]>();
+    const byNode = this.#byNode;
+    for (const list of byNode.values()) list.length = 0;
     const exhausted = this.#pool.queued > 0 || this.waitingCount > 0;
     const flushing = this.#flushes > 0 || this.closed;
     const adaptive = this.#config.adaptivePartitioning;
 
     for (const t of this.#topics.values()) {
-      let queueSizes: number[] | null = null;
-      let partitionIds: number[] | null = null;
-      const topicMeta = cluster.topic(t.info.name);
-      if (adaptive && topicMeta) {
-        queueSizes = [];
-        partitionIds = [];
-      }
-      if (topicMeta && queueSizes && partitionIds) {
+      const topicMeta = adaptive ? cluster.topic(t.info.name) : undefined;
+      if (topicMeta !== undefined) {
+        const queueSizes = t.queueSizes;
+        const partitionIds = t.partitionIds;
+        queueSizes.length = 0;
+        partitionIds.length = 0;
         for (const p of topicMeta.partitions) {
           if (p.leader < 0 || !this.#available(p.leader, now, isNodeReady)) continue;
           queueSizes.push(t.partitions[p.partition]?.batches.length ?? 0);
@@ -339,8 +356,8 @@ export class RecordAccumulator {
         else next = Math.min(next, lingerLeft);
       }
     }
-    this.#byNode = byNode;
-    return { readyNodes, nextReadyCheckDelayMs: next, unknownLeaderTopics };
+    check.nextReadyCheckDelayMs = next;
+    return check;
   }
 
   /** Partition availability for adaptive partitioning: a leader not ready for longer than the timeout is skipped. */
@@ -370,7 +387,9 @@ export class RecordAccumulator {
     now: number,
     sequencer?: Sequencer,
   ): Map<number, ProducerBatch[]> {
-    const out = new Map<number, ProducerBatch[]>();
+    // Reused (valid until the next drain); the batch arrays go with the requests.
+    const out = this.#drained;
+    out.clear();
     for (const node of nodes) {
       const parts = this.#byNode.get(node);
       if (parts === undefined || parts.length === 0) continue;

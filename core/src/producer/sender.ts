@@ -15,7 +15,7 @@ import { ProduceApi } from '../protocol/apis/produce.js';
 import { CompressionType } from '../protocol/compression/index.js';
 import { ErrorCode } from '../protocol/error-codes.js';
 import { encodeProduceRequestBody, type ProduceTopicBatches } from '../protocol/produce-request.js';
-import { chooseProduceVersion } from '../protocol/versions.js';
+import { type BrokerApiVersions, chooseProduceVersion } from '../protocol/versions.js';
 import { type Clock, systemClock } from './clock.js';
 import { type IdempotenceManager, SequenceVerdict } from './idempotence.js';
 import type { ProducerSensors } from './metrics.js';
@@ -37,6 +37,8 @@ const selectAll = (): boolean => true;
  * drain; mute partitions when order must be kept; expire batches past
  * `deliveryTimeoutMs`; one Produce request per node.
  */
+const NOTHING_DRAINED: ReadonlyMap<number, ProducerBatch[]> = new Map();
+
 export class Sender {
   readonly #config: ProducerConfig;
   readonly #accumulator: RecordAccumulator;
@@ -59,6 +61,15 @@ export class Sender {
   #timerAt = Number.POSITIVE_INFINITY;
   readonly #connecting = new Set<number>();
   readonly #run = () => this.#pass();
+  readonly #produceVersion = (v: BrokerApiVersions) =>
+    chooseProduceVersion(v, { inTransaction: this.#txn !== undefined, topicIdsKnown: false });
+  // Bound once, with the pass's scratch state: a pass allocates nothing of its own.
+  readonly #isNodeReady = (nodeId: number) => this.#client.isReady(nodeId);
+  readonly #sendable: number[] = [];
+  #readyDelay = Number.POSITIVE_INFINITY;
+  readonly #lowerReadyDelay = (delayMs: number) => {
+    if (delayMs < this.#readyDelay) this.#readyDelay = delayMs;
+  };
   #closed = false;
 
   constructor(
@@ -123,18 +134,16 @@ export class Sender {
     if (this.#closed) return;
     const now = this.#clock.now();
     const cluster = this.#metadata.cluster;
-    const check = this.#accumulator.ready(cluster, now, (id) => this.#client.isReady(id));
+    const check = this.#accumulator.ready(cluster, now, this.#isNodeReady);
     if (check.unknownLeaderTopics.size > 0) {
       for (const t of check.unknownLeaderTopics) this.#metadata.add(t);
       this.#metadata.requestUpdate();
     }
-    let readyDelay = check.nextReadyCheckDelayMs;
+    this.#readyDelay = check.nextReadyCheckDelayMs;
     let mayDrain = true;
     const idem = this.#idem;
     if (idem !== undefined) {
-      mayDrain = idem.maintain(now, (delay) => {
-        readyDelay = Math.min(readyDelay, delay);
-      });
+      mayDrain = idem.maintain(now, this.#lowerReadyDelay);
       if (idem.bumps !== this.#bumpsSeen) {
         this.#bumpsSeen = idem.bumps;
         idem.resequence(this.#accumulator.queuedBatches());
@@ -145,7 +154,8 @@ export class Sender {
       // The transaction can only abort: what is still queued is never sent.
       this.#failUnsent(this.#accumulator.removeQueued(selectAll), abortable, now);
     }
-    const sendable: number[] = [];
+    const sendable = this.#sendable;
+    sendable.length = 0;
     for (const node of check.readyNodes) {
       if (this.#client.isReady(node)) {
         sendable.push(node);
@@ -157,13 +167,13 @@ export class Sender {
     }
     const drained = mayDrain
       ? this.#accumulator.drain(sendable, this.#config.maxRequestSize, now, this.#sequencer)
-      : new Map<number, ProducerBatch[]>();
+      : NOTHING_DRAINED;
     for (const [node, batches] of drained) {
       if (this.#guaranteeOrder) for (const b of batches) this.#accumulator.mute(b.topic.name, b.partition);
       this.#sendProduceRequest(node, batches, now);
     }
     this.#expire(now);
-    this.#arm(readyDelay, now);
+    this.#arm(this.#readyDelay, now);
   }
 
   /**
@@ -272,17 +282,20 @@ export class Sender {
   }
 
   #sendProduceRequest(node: number, batches: ProducerBatch[], now: number): void {
-    // Group by topic, keeping the drain order.
-    const byTopic = new Map<
-      string,
-      ProduceTopicBatches & { partitions: { partition: number; records: Buffer }[] }
-    >();
+    // Group by topic, keeping the drain order (a request has few topics: a scan, no map).
+    const topics: Array<ProduceTopicBatches & { partitions: { partition: number; records: Buffer }[] }> = [];
     let requestRecords = 0;
     for (const b of batches) {
-      let t = byTopic.get(b.topic.name);
+      let t: (typeof topics)[number] | undefined;
+      for (let i = topics.length - 1; i >= 0; i--) {
+        if ((topics[i] as (typeof topics)[number]).nameBytes === b.topic.nameBytes) {
+          t = topics[i];
+          break;
+        }
+      }
       if (t === undefined) {
         t = { nameBytes: b.topic.nameBytes, topicId: undefined, partitions: [] };
-        byTopic.set(b.topic.name, t);
+        topics.push(t);
       }
       const records = b.seal();
       t.partitions.push({ partition: b.partition, records });
@@ -291,7 +304,6 @@ export class Sender {
       requestRecords += b.recordCount;
     }
     this.#sensors.recordRequest(requestRecords, now);
-    const topics = [...byTopic.values()];
     const sentAt = now;
     if (this.#streams.drainedObserved) {
       for (const b of batches) this.#streams.batchDrained(node, b, this.#config.compressionType);
@@ -299,8 +311,7 @@ export class Sender {
     const expectResponse = this.#acks !== 0;
     this.#client
       .request(node, ProduceApi, undefined as never, {
-        version: (v) =>
-          chooseProduceVersion(v, { inTransaction: this.#txn !== undefined, topicIdsKnown: false }),
+        version: this.#produceVersion,
         encode: (w, version) =>
           encodeProduceRequestBody(
             w,
@@ -334,17 +345,8 @@ export class Sender {
     }
     this.#sensors.recordResponse(now - sentAt, res.throttleTimeMs, now);
     if (this.#streams.responsesObserved) this.#streams.response(node, now - sentAt, res);
-    const found = new Map<
-      string,
-      Map<number, (typeof res.responses)[number]['partitionResponses'][number]>
-    >();
-    for (const t of res.responses) {
-      const m = new Map<number, (typeof t.partitionResponses)[number]>();
-      for (const p of t.partitionResponses) m.set(p.index, p);
-      found.set(t.name, m);
-    }
     for (const b of batches) {
-      const p = found.get(b.topic.name)?.get(b.partition);
+      const p = partitionResponse(res, b.topic.name, b.partition);
       if (p === undefined) {
         this.#retryOrFail(
           b,
@@ -473,4 +475,17 @@ export class Sender {
     if (this.#guaranteeOrder) this.#accumulator.unmute(b.topic.name, b.partition);
     this.#accumulator.batchDone(b);
   }
+}
+
+/** The response for one partition: a scan, since a response holds a few partitions (no map per response). */
+function partitionResponse(
+  res: ProduceResponse,
+  topic: string,
+  partition: number,
+): ProduceResponse['responses'][number]['partitionResponses'][number] | undefined {
+  for (const t of res.responses) {
+    if (t.name !== topic) continue;
+    for (const p of t.partitionResponses) if (p.index === partition) return p;
+  }
+  return undefined;
 }
