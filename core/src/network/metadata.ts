@@ -344,7 +344,10 @@ export class Metadata extends EventEmitter<{ update: [ClusterView] }> {
       this.#client.setBrokers([...cluster.brokers.values()]);
       this.#failures = 0;
       this.#lastSuccess = Date.now();
-      this.#nextAttemptAt = 0;
+      // As Java's refresh backoff: even after a success, the next update waits
+      // retryBackoffMs. Without it, a topic whose leader stays unknown (or a
+      // run of NOT_LEADER answers) asked for metadata about once a millisecond.
+      this.#nextAttemptAt = this.#lastSuccess + this.#config.retryBackoffMs;
       if (this.#log.debugEnabled) {
         this.#log.debug('metadata updated', {
           nodeId,
