@@ -9,6 +9,7 @@ import {
   type Logger,
   type ProducerConfigInput,
 } from '../../src/index.js';
+import { produceTap, stampsByValue } from './produce-tap.js';
 
 // The transactional producer against librdkafka's mock cluster, which runs a
 // transaction coordinator and checks producer ids, epochs and sequences for
@@ -41,13 +42,17 @@ describe(`transactional producer (librdkafka ${leg})`, () => {
   async function producer(
     transactionalId: string,
     overrides: Partial<ProducerConfigInput> = {},
+    options: Parameters<typeof createProducer>[1] = {},
   ): Promise<KafkaProducer> {
-    const p = await createProducer({
-      bootstrapServers: cluster.bootstrapServers,
-      transactionalId,
-      lingerMs: 5,
-      ...overrides,
-    });
+    const p = await createProducer(
+      {
+        bootstrapServers: cluster.bootstrapServers,
+        transactionalId,
+        lingerMs: 5,
+        ...overrides,
+      },
+      options,
+    );
     open.push(p);
     return p;
   }
@@ -444,12 +449,17 @@ describe(`transactional producer (librdkafka ${leg})`, () => {
 
   it('writes 50,000 records exactly once and in order through injected errors and responses later than the request timeout', async () => {
     const t = await topic(3);
-    const p = await producer(`tx-${t}`, {
-      maxInFlightRequestsPerConnection: 5,
-      requestTimeoutMs: 800,
-      retryBackoffMs: 20,
-      retryBackoffMaxMs: 100,
-    });
+    const tap = await produceTap();
+    const p = await producer(
+      `tx-${t}`,
+      {
+        maxInFlightRequestsPerConnection: 5,
+        requestTimeoutMs: 800,
+        retryBackoffMs: 20,
+        retryBackoffMaxMs: 100,
+      },
+      { transport: tap.factory },
+    );
     await p.initTransactions();
     p.beginTransaction();
     const parts = await p.partitionsFor(t);
@@ -468,18 +478,34 @@ describe(`transactional producer (librdkafka ${leg})`, () => {
     await Promise.all(sends);
     await p.commitTransaction();
     const back = await readTopic(cluster.bootstrapServers, t, { headers: false, timeoutMs: 120_000 });
-    const count = new Map<string, number>();
+    // The mock's duplicate check has a flaw (rd_kafka_mock_validate_records,
+    // found by the soak): after recognising one retried batch as a duplicate
+    // it rewinds the sequence it expects, and appends the retry of the next
+    // in-flight batch a second time. A real broker drops that retry. So a
+    // second copy is the mock's when every attempt carried the record under
+    // one producer id, epoch and sequence (read from the wire); a record sent
+    // under two sequences would be a client bug, and fails the test.
+    const stamps = stampsByValue(tap.batches);
+    const restamped = [...stamps].filter(([, s]) => s.length > 1).map(([v]) => v);
+    assert.deepEqual(restamped, [], 'no record sent under two sequences');
+    const seen = new Set<string>();
     const last = new Map<number, number>();
+    let mockCopies = 0;
     for (const r of back) {
-      const v = Number(r.value!.toString());
-      count.set(String(v), (count.get(String(v)) ?? 0) + 1);
+      const value = r.value?.toString() ?? '';
+      if (seen.has(value)) {
+        mockCopies++;
+        continue;
+      }
+      seen.add(value);
+      const v = Number(value);
       assert.ok(
         (last.get(r.partition) ?? -1) < v,
         `partition ${r.partition}: ${v} after ${last.get(r.partition)}`,
       );
       last.set(r.partition, v);
     }
-    assert.equal([...count.values()].filter((c) => c > 1).length, 0, 'no duplicates');
-    assert.equal(count.size, N, 'every record once');
+    assert.equal(seen.size, N, 'every record stored');
+    assert.equal(back.length, N + mockCopies);
   });
 });

@@ -1,0 +1,82 @@
+import {
+  decodeRecordBatches,
+  ProduceApi,
+  Reader,
+  readRequestHeader,
+  requestHeaderVersion,
+  type Transport,
+  type TransportFactory,
+} from '../../src/index.js';
+
+/** One record batch as a Produce request carried it. */
+export interface TappedBatch {
+  producerId: number;
+  producerEpoch: number;
+  baseSequence: number;
+  transactional: boolean;
+  /** The records' values, in order (null for a tombstone). */
+  values: Array<Buffer | null>;
+}
+
+/**
+ * A transport factory around the Node adapter's TCP transport that decodes
+ * the Produce requests written through it and keeps their record batches. It
+ * only reads the bytes. For tests: what went on the wire, beside what kcat
+ * reads back from the broker.
+ */
+export async function produceTap(): Promise<{ factory: TransportFactory; batches: TappedBatch[] }> {
+  // The Node adapter depends on core, so core's tests load it by name at run time.
+  const specifier = '@tributary/adapter-node';
+  const { createTcpTransport } = (await import(specifier)) as { createTcpTransport: TransportFactory };
+  const batches: TappedBatch[] = [];
+  const observe = (data: Buffer) => {
+    // The channel writes whole frames, possibly several at once.
+    for (let pos = 0; pos + 4 <= data.length; ) {
+      const start = pos + 4;
+      const end = start + data.readInt32BE(pos);
+      pos = end;
+      if (data.readInt16BE(start) !== ProduceApi.apiKey) continue;
+      const version = data.readInt16BE(start + 2);
+      const r = new Reader(data, start, end);
+      readRequestHeader(r, requestHeaderVersion(ProduceApi, version));
+      for (const t of ProduceApi.decodeRequest(r, version).topicData)
+        for (const p of t.partitionData)
+          for (const b of decodeRecordBatches(p.records ?? Buffer.alloc(0))) {
+            batches.push({
+              producerId: b.producerId,
+              producerEpoch: b.producerEpoch,
+              baseSequence: b.baseSequence,
+              transactional: b.transactional,
+              values: b.records.map((rec) => rec.value),
+            });
+          }
+    }
+  };
+  const factory: TransportFactory = (options, handler) => {
+    const inner = createTcpTransport(options, handler);
+    const tapped: Transport = {
+      write: (data: Buffer) => {
+        observe(data);
+        return inner.write(data);
+      },
+      destroy: (error?: Error) => inner.destroy(error),
+    };
+    return tapped;
+  };
+  return { factory, batches };
+}
+
+/** Each record value's stamps on the wire, as `producerId:epoch:sequence`, in the order they were sent. */
+export function stampsByValue(batches: readonly TappedBatch[]): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const b of batches) {
+    b.values.forEach((v, i) => {
+      const key = v?.toString() ?? '';
+      const stamp = `${b.producerId}:${b.producerEpoch}:${b.baseSequence + i}`;
+      const list = out.get(key);
+      if (list === undefined) out.set(key, [stamp]);
+      else if (!list.includes(stamp)) list.push(stamp);
+    });
+  }
+  return out;
+}
