@@ -20,6 +20,8 @@ export interface FetchMetadataOptions {
   timeoutMs: number;
   /** Ask the broker to create missing topics (what a producer does). */
   allowAutoTopicCreation: boolean;
+  /** The timeout the user set, for the error message (default `timeoutMs`, which may be what is left of it). */
+  reportedTimeoutMs?: number;
 }
 
 /**
@@ -87,7 +89,7 @@ export async function fetchMetadata(options: FetchMetadataOptions): Promise<Meta
   }
   const why = lastError === undefined ? '' : ` (last error: ${messageOf(lastError)})`;
   throw unavailableError(
-    `cannot reach the brokers: no metadata from ${options.bootstrapServers.join(',')} within ${timeoutMs} ms${why}`,
+    `cannot reach the brokers: no metadata from ${options.bootstrapServers.join(',')} within ${options.reportedTimeoutMs ?? timeoutMs} ms${why}`,
     lastError,
   );
 }

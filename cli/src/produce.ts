@@ -249,6 +249,7 @@ async function checkTopic(bootstrapServers: string[], topic: string, timeoutMs: 
       bootstrapServers,
       topics: [topic],
       timeoutMs: Math.max(1, deadline - Date.now()),
+      reportedTimeoutMs: timeoutMs,
       allowAutoTopicCreation: true,
     });
     const t = metadata.topics.find((x) => x.name === topic);
