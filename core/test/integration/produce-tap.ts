@@ -1,5 +1,7 @@
 import {
   decodeRecordBatches,
+  EndTxnApi,
+  type EndTxnRequest,
   ProduceApi,
   Reader,
   readRequestHeader,
@@ -24,19 +26,32 @@ export interface TappedBatch {
  * only reads the bytes. For tests: what went on the wire, beside what kcat
  * reads back from the broker.
  */
-export async function produceTap(): Promise<{ factory: TransportFactory; batches: TappedBatch[] }> {
+export async function produceTap(): Promise<{
+  factory: TransportFactory;
+  batches: TappedBatch[];
+  /** The EndTxn requests (commit or abort), in order. */
+  endTxns: EndTxnRequest[];
+}> {
   // The Node adapter depends on core, so core's tests load it by name at run time.
   const specifier = '@tributary/adapter-node';
   const { createTcpTransport } = (await import(specifier)) as { createTcpTransport: TransportFactory };
   const batches: TappedBatch[] = [];
+  const endTxns: EndTxnRequest[] = [];
   const observe = (data: Buffer) => {
     // The channel writes whole frames, possibly several at once.
     for (let pos = 0; pos + 4 <= data.length; ) {
       const start = pos + 4;
       const end = start + data.readInt32BE(pos);
       pos = end;
-      if (data.readInt16BE(start) !== ProduceApi.apiKey) continue;
+      const apiKey = data.readInt16BE(start);
       const version = data.readInt16BE(start + 2);
+      if (apiKey === EndTxnApi.apiKey) {
+        const r = new Reader(data, start, end);
+        readRequestHeader(r, requestHeaderVersion(EndTxnApi, version));
+        endTxns.push(EndTxnApi.decodeRequest(r, version));
+        continue;
+      }
+      if (apiKey !== ProduceApi.apiKey) continue;
       const r = new Reader(data, start, end);
       readRequestHeader(r, requestHeaderVersion(ProduceApi, version));
       for (const t of ProduceApi.decodeRequest(r, version).topicData)
@@ -63,7 +78,7 @@ export async function produceTap(): Promise<{ factory: TransportFactory; batches
     };
     return tapped;
   };
-  return { factory, batches };
+  return { factory, batches, endTxns };
 }
 
 /** Each record value's stamps on the wire, as `producerId:epoch:sequence`, in the order they were sent. */

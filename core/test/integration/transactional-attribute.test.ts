@@ -36,6 +36,35 @@ describe(`the transactional attribute on the wire (librdkafka ${leg})`, () => {
     assert.equal(read.length, 60);
   });
 
+  it("an abort ends the transaction on the wire with committed=false, under the batches' producer id and epoch", async () => {
+    // What makes aborted records invisible is the broker's: transactional
+    // batches plus an abort marker written for EndTxn(committed=false). The
+    // mock's Fetch reports no aborted transactions, so kcat's read_committed
+    // cannot show that here; the wire can show the producer's half of it.
+    const t = await fx.topic(2);
+    const tap = await produceTap();
+    const p = await fx.producer({ transactionalId: `txnabort-${leg}` }, { transport: tap.factory });
+    await p.initTransactions();
+    p.beginTransaction();
+    await Promise.all(Array.from({ length: 20 }, (_, i) => p.send({ topic: t, value: `aborted${i}` })));
+    await p.abortTransaction();
+    p.beginTransaction();
+    await Promise.all(Array.from({ length: 20 }, (_, i) => p.send({ topic: t, value: `kept${i}` })));
+    await p.commitTransaction();
+    const [abort, commit] = tap.endTxns;
+    assert.equal(tap.endTxns.length, 2);
+    assert.equal(abort?.committed, false);
+    assert.equal(commit?.committed, true);
+    assert.equal(abort?.transactionalId, `txnabort-${leg}`);
+    const aborted = tap.batches.filter((b) => b.values.some((v) => v?.toString().startsWith('aborted')));
+    assert.ok(aborted.length > 0);
+    for (const b of aborted) {
+      assert.equal(b.transactional, true);
+      assert.equal(b.producerId, abort?.producerId);
+      assert.equal(b.producerEpoch, abort?.producerEpoch);
+    }
+  });
+
   it('is not set on an idempotent producer outside transactions', async () => {
     const t = await fx.topic(2);
     const tap = await produceTap();
