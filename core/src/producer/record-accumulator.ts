@@ -436,11 +436,19 @@ export class RecordAccumulator {
     const batches = this.#queue(this.topic(batch.topic.name), batch.partition).batches;
     // A batch with a sequence number goes among the other retried ones in
     // sequence order, so retries reach the broker in order.
+    // One without goes among them in creation order, which keeps every queue
+    // in creation order (expiry looks only at the front).
     let at = 0;
     if (batch.baseSequence >= 0) {
       while (at < batches.length) {
         const b = batches[at] as ProducerBatch;
         if (b.baseSequence < 0 || b.baseSequence > batch.baseSequence) break;
+        at++;
+      }
+    } else {
+      while (at < batches.length) {
+        const b = batches[at] as ProducerBatch;
+        if (!b.inRetry || b.createdMs > batch.createdMs) break;
         at++;
       }
     }
@@ -470,11 +478,10 @@ export class RecordAccumulator {
     for (const t of this.#topics.values()) {
       for (const q of t.partitions) {
         if (q === undefined || q.batches.length === 0) continue;
-        if (
-          now - (q.batches[0] as ProducerBatch).createdMs < limit &&
-          !q.batches.some((b) => now - b.createdMs >= limit)
-        )
-          continue;
+        // A partition's queue is in creation order (new batches go to the back;
+        // retried and split ones, older than all the rest, to the front), so
+        // the front batch is its oldest: a pass looks at one batch per partition.
+        if (now - (q.batches[0] as ProducerBatch).createdMs < limit) continue;
         q.batches = q.batches.filter((b) => {
           if (now - b.createdMs < limit) return true;
           out.push(b);
@@ -485,10 +492,17 @@ export class RecordAccumulator {
     return out;
   }
 
-  /** The earliest delivery deadline of a queued batch, for the sender's timer. */
+  /** The earliest delivery deadline of a queued batch (not in flight), for the sender's timer. */
   nextExpiry(): number {
+    // Queued batches only (the sender knows its in-flight ones); the front of
+    // each partition's queue is its oldest, so this is one look per partition.
     let next = Number.POSITIVE_INFINITY;
-    for (const b of this.#incomplete) if (b.createdMs < next) next = b.createdMs;
+    for (const t of this.#topics.values()) {
+      for (const q of t.partitions) {
+        const first = q?.batches[0];
+        if (first !== undefined && first.createdMs < next) next = first.createdMs;
+      }
+    }
     return next + this.#config.deliveryTimeoutMs;
   }
 

@@ -243,20 +243,21 @@ export class Sender {
   #arm(readyDelay: number, now: number): void {
     const expiry = Math.min(this.#accumulator.nextExpiry(), this.#nextInFlightExpiry());
     const at = Math.min(now + readyDelay, expiry);
-    if (at === this.#timerAt && this.#timer) return;
+    // A timer due no later than needed stays: an early pass finds nothing to
+    // do and re-arms. This saves a new timer on most passes.
+    if (this.#timer !== undefined && this.#timerAt <= at) return;
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = undefined;
     this.#timerAt = at;
     if (!Number.isFinite(at)) return;
-    this.#timer = setTimeout(
-      () => {
-        this.#timer = undefined;
-        this.#timerAt = Number.POSITIVE_INFINITY;
-        this.wakeup();
-      },
-      Math.max(0, at - now),
-    );
+    this.#timer = setTimeout(this.#onTimer, Math.max(0, at - now));
   }
+
+  readonly #onTimer = () => {
+    this.#timer = undefined;
+    this.#timerAt = Number.POSITIVE_INFINITY;
+    this.wakeup();
+  };
 
   #nextInFlightExpiry(): number {
     let next = Number.POSITIVE_INFINITY;
