@@ -62,6 +62,7 @@ export class ProducerBatch {
   /** Per record: timestamp, key size, value size (-1 for null); all doubles, stored unboxed. */
   #info: Float64Array = NO_INFO;
   #count = 0;
+  readonly #expectedRecords: number;
   #sealed: Buffer | undefined;
   #done = false;
   /** Send attempts so far. */
@@ -79,7 +80,9 @@ export class ProducerBatch {
     compression: CompressionType,
     now: number,
     pooled = true,
+    expectedRecords = 0,
   ) {
+    this.#expectedRecords = expectedRecords;
     this.topic = topic;
     this.partition = partition;
     this.buffer = buffer;
@@ -127,13 +130,18 @@ export class ProducerBatch {
     if (this.closedForAppends) return false;
     if (this.#builder.tryAppend(timestamp, key, value, headers) < 0) return false;
     const n = this.#count;
-    // Sized once, from the first record: how many like it fit in the buffer.
-    // Growing by push cost about 100 bytes of garbage per record in copies.
-    if (n === 0)
-      this.#reserve(
-        Math.ceil(this.buffer.length / Math.max(1, this.#builder.sizeInBytes - RECORD_BATCH_OVERHEAD)) + 1,
-      );
-    else if (3 * n >= this.#info.length) this.#reserve(2 * n);
+    // Sized once, at the first record: as many as the partition's previous
+    // batch held (a little more), else a few; doubled if outgrown, never
+    // beyond how many records like the first fit in the buffer. Growing by
+    // push cost about 100 bytes of garbage per record in copies; sizing for a
+    // full buffer every time wastes kilobytes per batch when batches are small
+    // (lingerMs 0).
+    if (n === 0) {
+      const fit =
+        Math.ceil(this.buffer.length / Math.max(1, this.#builder.sizeInBytes - RECORD_BATCH_OVERHEAD)) + 1;
+      const hint = this.#expectedRecords > 0 ? this.#expectedRecords + (this.#expectedRecords >> 3) + 1 : 8;
+      this.#reserve(Math.min(fit, hint));
+    } else if (3 * n >= this.#info.length) this.#reserve(2 * n);
     this.#settle[2 * n] = resolve;
     this.#settle[2 * n + 1] = reject;
     const info = this.#info;
@@ -206,6 +214,19 @@ export class ProducerBatch {
         );
       }
     }
+    this.#release();
+  }
+
+  /**
+   * Drops what the batch held for its records once they are settled. A
+   * settled batch may linger in old space until a major GC (V8 pretenures
+   * objects like these); while it points at young promise functions and
+   * buffers, every scavenge keeps those alive and copies them ("nepotism").
+   */
+  #release(): void {
+    this.#settle = NO_SETTLE;
+    this.#info = NO_INFO;
+    this.#sealed = undefined;
   }
 
   /** Rejects every record with `error`. */
@@ -218,6 +239,7 @@ export class ProducerBatch {
       if (typeof onFailed === 'function') onFailed(error);
       else (settle[2 * i] as RecordSink).failed(onFailed, error);
     }
+    this.#release();
   }
 
   /**
@@ -262,6 +284,7 @@ export class ProducerBatch {
       });
     }
     this.#done = true; // its promises now belong to the split batches
+    this.#release();
     return out;
   }
 }

@@ -23,6 +23,8 @@ interface PartitionQueue {
   waiting: WaitingRecord[];
   /** A pool allocation for this partition is outstanding. */
   allocating: boolean;
+  /** Records in the last batch drained: how much bookkeeping the next batch reserves. */
+  lastRecordCount: number;
 }
 
 /** A record that found its partition's batch full while the pool had no memory. */
@@ -136,7 +138,7 @@ export class RecordAccumulator {
   #queue(t: TopicQueues, partition: number): PartitionQueue {
     let q = t.partitions[partition];
     if (q === undefined) {
-      q = { partition, batches: [], muted: false, waiting: [], allocating: false };
+      q = { partition, batches: [], muted: false, waiting: [], allocating: false, lastRecordCount: 0 };
       t.partitions[partition] = q;
     }
     return q;
@@ -275,7 +277,15 @@ export class RecordAccumulator {
     reject: OnFailed,
     now: number,
   ): AppendResult {
-    const batch = new ProducerBatch(t.info, q.partition, buffer, this.#config.compression, now);
+    const batch = new ProducerBatch(
+      t.info,
+      q.partition,
+      buffer,
+      this.#config.compression,
+      now,
+      true,
+      q.lastRecordCount,
+    );
     if (!batch.tryAppend(timestamp, key, value, headers, resolve, reject)) {
       // The buffer was sized by the record's upper bound, so this cannot happen.
       this.#pool.deallocate(buffer);
@@ -404,6 +414,7 @@ export class RecordAccumulator {
         if (sequencer !== undefined && !sequencer.canDrain(first)) continue;
         if (batches.length > 0 && size + first.sizeInBytes > maxRequestSize) break;
         q.batches.shift();
+        q.lastRecordCount = first.recordCount;
         const sealed = sequencer === undefined ? first.seal() : first.seal(sequencer.stamp(first));
         first.attempts++;
         first.lastAttemptMs = now;
