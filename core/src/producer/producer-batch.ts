@@ -167,7 +167,10 @@ export class ProducerBatch {
   seal(stamp?: ProducerStamp): Buffer {
     this.closedForAppends = true;
     if (this.#sealed === undefined) {
-      this.#sealed = Buffer.from(this.#builder.build(stamp));
+      const built = this.#builder.build(stamp);
+      // Uncompressed, build() returns a view of the pool's buffer, which is
+      // reused once the batch is done: copy it. Compressed, it is new memory.
+      this.#sealed = this.#builder.compression === 0 ? Buffer.from(built) : built;
     } else if (
       stamp !== undefined &&
       (stamp.producerId !== this.producerId ||
