@@ -162,7 +162,7 @@ const all: Array<Client | { id: string; label: string; skip: string }> = [
   },
   {
     id: 'tributary-batch',
-    label: 'Tributary (sendBatch, 1000 records per promise)',
+    label: 'Tributary (sendBatch of 1000, 128 KiB batches)',
     script: 'tributary.js',
     mode: 'batch',
     node: process.execPath,
