@@ -62,6 +62,8 @@ export interface BatchInfo {
   firstSeq: number;
   lastSeq: number;
   count: number;
+  /** How many times the broker had forgotten its producers when this batch was judged. */
+  generation?: number;
 }
 
 const PRODUCE = 0;
@@ -235,7 +237,12 @@ export class SequenceBroker {
   /** Forgets every producer's state, as a broker that lost it (retention, a new leader without it). */
   forgetProducers(): void {
     this.#producers.clear();
+    this.#generation++;
   }
+
+  // A batch judged before a forget and appended after it must not bring the
+  // forgotten producer back (a broker that lost its state would have refused it).
+  #generation = 0;
 
   /** The epoch the proxy holds for a producer on a partition (undefined: unknown). */
   epochOf(producerId: number, topic: string, partition: number): number | undefined {
@@ -266,6 +273,7 @@ export class SequenceBroker {
 
   /** @internal Decides one idempotent batch: undefined forwards it, else the local answer. */
   judge(topic: string, partition: number, b: BatchInfo): PartitionProduceResponse | undefined {
+    b.generation = this.#generation;
     const code = this.#inject.shift();
     if (code !== undefined) {
       this.stats.injected++;
@@ -312,6 +320,8 @@ export class SequenceBroker {
   /** @internal The broker appended the batch at `baseOffset`. */
   appended(topic: string, partition: number, b: BatchInfo, baseOffset: number): void {
     this.stats.appended++;
+    this.#logEnd.set(`${topic}|${partition}`, baseOffset + b.count);
+    if (b.generation !== undefined && b.generation < this.#generation) return;
     const key = `${b.producerId}|${topic}|${partition}`;
     let state = this.#producers.get(key);
     if (state === undefined || state.epoch !== b.epoch) {
@@ -320,7 +330,6 @@ export class SequenceBroker {
     }
     state.batches.push({ firstSeq: b.firstSeq, lastSeq: b.lastSeq, baseOffset });
     if (state.batches.length > CACHED_BATCHES) state.batches.shift();
-    this.#logEnd.set(`${topic}|${partition}`, baseOffset + b.count);
   }
 
   /** @internal A batch was forwarded but the connection dropped before its answer. */
