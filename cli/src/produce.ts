@@ -39,9 +39,10 @@ Input:
 Values with a schema (lines mode: each line is the value as JSON; jsonl: "value"):
   --avro-schema FILE.avsc   encode with this Avro schema (Avro's JSON encoding:
                             unions as {"type": value})
-  --proto FILE.binpb        a compiled FileDescriptorSet, from
-                            protoc --include_imports --descriptor_set_out=FILE.binpb x.proto
-                            or buf build -o FILE.binpb (.proto source is not parsed)
+  --proto FILE              .proto source (imports resolved next to it, and the
+                            google/protobuf well-known types), or a compiled
+                            FileDescriptorSet (protoc --include_imports
+                            --descriptor_set_out=FILE.binpb, or buf build -o FILE.binpb)
   --message NAME            with --proto: the fully qualified message name
   --registry URL            Schema Registry: register the schema under TOPIC-value
                             and write Confluent's wire format

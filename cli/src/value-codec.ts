@@ -7,12 +7,13 @@ import {
   fromJsonString,
   type JsonValue,
 } from '@bufbuild/protobuf';
-import { FileDescriptorSetSchema } from '@bufbuild/protobuf/wkt';
+import { type FileDescriptorSet, FileDescriptorSetSchema } from '@bufbuild/protobuf/wkt';
 import { AvroSerializer } from '@tributary/avro';
 import type { Serializer } from '@tributary/core';
 import { ProtobufSerializer } from '@tributary/protobuf';
 import { SchemaRegistryClient } from '@tributary/schema-registry';
 import { messageOf, usageError } from './errors.js';
+import { compileProtoSource } from './proto-source.js';
 
 /**
  * How values given as JSON become what a schema serializer encodes. The
@@ -88,11 +89,11 @@ export async function avroCodec(file: string, options: CodecOptions): Promise<Va
 }
 
 /**
- * A protobuf message type from a compiled descriptor set: the
- * FileDescriptorSet that `protoc --include_imports --descriptor_set_out=F`
- * or `buf build -o F` writes. @bufbuild/protobuf, which the protobuf plugin
- * uses, has no .proto parser, and neither protoc nor buf is a dependency, so
- * .proto source is refused with the command that compiles it. Values are
+ * A protobuf message type from .proto source (compiled with protobufjs, see
+ * proto-source.ts; imports are resolved next to the file) or from a compiled
+ * descriptor set: the FileDescriptorSet that
+ * `protoc --include_imports --descriptor_set_out=F` or `buf build -o F`
+ * writes. Values are
  * protobuf's canonical JSON mapping (lowerCamelCase or original field names,
  * enums by name, 64-bit integers as strings or numbers).
  */
@@ -105,17 +106,18 @@ export async function protobufCodec(
     throw usageError(`--proto ${file} needs --message <fully.qualified.Name>`);
   }
   const bytes = await readSchemaFile('--proto', file);
+  let source: FileDescriptorSet | undefined;
   if (looksLikeProtoSource(bytes)) {
-    throw usageError(
-      `--proto ${file}: this is .proto source; tributary reads a compiled descriptor set: ` +
-        `protoc --include_imports --descriptor_set_out=${file.replace(/\.proto$/, '')}.binpb ${file} ` +
-        '(or buf build -o <file>.binpb)',
-    );
+    try {
+      source = await compileProtoSource(file, bytes.toString('utf8'));
+    } catch (err) {
+      throw usageError(`--proto ${file}: ${messageOf(err)}`, err);
+    }
   }
   let schema: DescMessage | undefined;
   let available: string[] = [];
   try {
-    const registry = createFileRegistry(fromBinary(FileDescriptorSetSchema, bytes));
+    const registry = createFileRegistry(source ?? fromBinary(FileDescriptorSetSchema, bytes));
     schema = registry.getMessage(messageName.replace(/^\./, ''));
     if (schema === undefined) {
       available = [];

@@ -101,16 +101,19 @@ describe('tributary: usage and configuration errors (exit code 2)', () => {
     }
   });
 
-  it('explains how to compile .proto source, and names a bad descriptor set or message', async () => {
-    const source = join(dir, 'greeting.proto');
-    await writeFile(source, 'syntax = "proto3";\nmessage Greeting { string text = 1; }\n');
-    let r = await runCli(['produce', ...NOWHERE, '--proto', source, '--message', 'Greeting']);
+  it('names bad .proto source by line, a missing message, and a bad descriptor set', async () => {
+    const broken = join(dir, 'broken.proto');
+    await writeFile(broken, 'syntax = "proto3";\nmessage Greeting { string text = ; }\n');
+    let r = await runCli(['produce', ...NOWHERE, '--proto', broken, '--message', 'Greeting']);
     assert.equal(r.code, 2);
-    assert.match(
-      r.stderr,
-      /greeting\.proto: this is \.proto source.*protoc --include_imports --descriptor_set_out=/,
-    );
+    assert.match(r.stderr, /--proto .*broken\.proto: .*line 2/);
     assert.equal(lines(r.stderr).length, 1);
+
+    const source = join(dir, 'greeting.proto');
+    await writeFile(source, 'syntax = "proto3";\npackage demo;\nmessage Greeting { string text = 1; }\n');
+    r = await runCli(['produce', ...NOWHERE, '--proto', source, '--message', 'demo.Farewell']);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /greeting\.proto: no message demo\.Farewell \(it has demo\.Greeting\)/);
 
     const garbage = join(dir, 'garbage.binpb');
     await writeFile(garbage, Buffer.from([0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f, 0x01]));

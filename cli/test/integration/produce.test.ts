@@ -344,6 +344,63 @@ describe(`tributary produce (librdkafka ${leg})`, () => {
     );
   });
 
+  it('Protobuf from .proto source with an import: the bytes on the wire are the message encoding', async () => {
+    const t = await topic(1);
+    // A message importing a sibling file and a well-known type, compiled by the CLI itself.
+    await writeFile(
+      join(dir, 'money.proto'),
+      'syntax = "proto3";\npackage shop;\nmessage Money { int64 cents = 1; }\n',
+    );
+    const file = join(dir, 'order.proto');
+    await writeFile(
+      file,
+      [
+        'syntax = "proto3";',
+        'package shop;',
+        'import "money.proto";',
+        'import "google/protobuf/timestamp.proto";',
+        'message Order {',
+        '  string id = 1;',
+        '  Money total = 2;',
+        '  google.protobuf.Timestamp at = 3;',
+        '}',
+        '',
+      ].join('\n'),
+    );
+    const r = await runCli(
+      [
+        'produce',
+        '--bootstrap',
+        cluster.bootstrapServers,
+        '--topic',
+        t,
+        '--proto',
+        file,
+        '--message',
+        'shop.Order',
+      ],
+      '{"id":"o1","total":{"cents":"1250"},"at":"2026-11-22T00:00:00Z"}\n',
+    );
+    assert.equal(r.code, 0, r.stderr);
+    const [got] = await readTopic(cluster.bootstrapServers, t);
+    // Hand-encoded: field 1 "o1"; field 2 { field 1 varint 1250 = e2 09 }; field 3 { field 1 varint seconds }.
+    const seconds = Date.UTC(2026, 10, 22) / 1000;
+    const varint = (n: number) => {
+      const out: number[] = [];
+      while (n >= 0x80) {
+        out.push((n % 0x80) | 0x80);
+        n = Math.floor(n / 0x80);
+      }
+      out.push(n);
+      return out;
+    };
+    const ts = [0x08, ...varint(seconds)];
+    assert.equal(
+      got?.value?.toString('hex'),
+      Buffer.from([0x0a, 2, 0x6f, 0x31, 0x12, 3, 0x08, 0xe2, 0x09, 0x1a, ts.length, ...ts]).toString('hex'),
+    );
+  });
+
   async function closedPort(): Promise<number> {
     const server = createServer();
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
