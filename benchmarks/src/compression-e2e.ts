@@ -26,9 +26,6 @@
  *   BENCH_RECORDS=100000 BENCH_ROUNDS=1 BENCH_OUT=results/x npm run bench:compression
  */
 import 'reflect-metadata';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, totalmem } from 'node:os';
-import { join, resolve } from 'node:path';
 import {
   type CompressionName,
   CompressionType,
@@ -37,6 +34,7 @@ import {
   type KafkaProducer,
 } from '@tributary/core';
 import { endOffsets, mulberry32, startCluster } from '@tributary/testkit';
+import { machineLine, writeReport } from './bench-io.js';
 
 const RECORDS = Number(process.env['BENCH_RECORDS'] ?? 300_000);
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 3);
@@ -116,10 +114,7 @@ let payloadBytes = 0;
 for (let i = 0; i < RECORDS; i++) payloadBytes += 16 + (values[i % DISTINCT] as Buffer).length;
 const sizes = values.map((v) => v.length).sort((a, b) => a - b);
 
-const cpu = cpus();
-let context = `Machine: ${cpu[0]?.model.trim() ?? 'unknown CPU'}, ${cpu.length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}; load average before ${loadavg()
-  .map((x) => x.toFixed(2))
-  .join(' / ')}.`;
+let context = machineLine();
 const cluster = await startCluster({
   brokers: 3,
   topics: CODECS.map((c) => ({ name: `compression-${c}`, partitions: PARTITIONS })),
@@ -285,15 +280,16 @@ lines.push(
 );
 const md = `${lines.join('\n')}\n`;
 console.log(`\n${md}`);
-const out = process.env['BENCH_OUT'];
-if (out !== undefined) {
-  const dir = resolve(out);
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'compression.md'), md);
-  writeFileSync(
-    join(dir, 'compression.json'),
-    `${JSON.stringify({ records: RECORDS, rounds: ROUNDS, payload: { min: sizes[0], median: sizes[sizes.length >> 1], max: sizes[sizes.length - 1], distinct: DISTINCT }, context, summary }, null, 2)}\n`,
-  );
-  console.log(`written: ${join(dir, 'compression.md')}, compression.json`);
-}
+writeReport('compression', md, {
+  records: RECORDS,
+  rounds: ROUNDS,
+  payload: {
+    min: sizes[0],
+    median: sizes[sizes.length >> 1],
+    max: sizes[sizes.length - 1],
+    distinct: DISTINCT,
+  },
+  context,
+  summary,
+});
 if (verifyFailed) process.exitCode = 1;

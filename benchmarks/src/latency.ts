@@ -23,12 +23,9 @@
  * the pacer's ticks over the measured window.
  */
 import 'reflect-metadata';
-import { spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, totalmem } from 'node:os';
-import { join, resolve } from 'node:path';
 import { PerformanceObserver } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import { machineLine, printResult, runJob, writeReport } from './bench-io.js';
 
 const RATE = Number(process.env['BENCH_RATE'] ?? 10_000);
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 20);
@@ -36,7 +33,7 @@ const WARMUP_SECONDS = Number(process.env['BENCH_WARMUP_SECONDS'] ?? 3);
 const CLIENTS = (process.env['BENCH_CLIENTS'] ?? 'tributary,node-rdkafka').split(',');
 const PARTITIONS = 6;
 const TARGET_P99_MS = 2;
-const RESULT_PREFIX = 'RESULT ';
+const SCRIPT = fileURLToPath(import.meta.url);
 
 interface Job {
   client: string;
@@ -288,25 +285,7 @@ async function runNodeRdkafka(job: Job): Promise<ClientResult> {
 async function child(job: Job): Promise<void> {
   const result = job.client === 'tributary' ? await runTributary(job) : await runNodeRdkafka(job);
   // node-rdkafka may keep native handles alive: exit once the line is out.
-  process.stdout.write(`${RESULT_PREFIX}${JSON.stringify(result)}\n`, () => process.exit(0));
-}
-
-function runChild(job: Job): Promise<ClientResult> {
-  return new Promise((ok, fail) => {
-    const p = spawn(process.execPath, [fileURLToPath(import.meta.url), JSON.stringify(job)], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let out = '';
-    p.stdout.setEncoding('utf8');
-    p.stdout.on('data', (d: string) => (out += d));
-    p.on('error', fail);
-    p.on('close', (code) => {
-      const line = out.split('\n').find((l) => l.startsWith(RESULT_PREFIX));
-      if (code !== 0 || line === undefined)
-        fail(new Error(`${job.client} exited with ${code}: ${out.trim()}`));
-      else ok(JSON.parse(line.slice(RESULT_PREFIX.length)) as ClientResult);
-    });
-  });
+  printResult(result);
 }
 
 const ms = (x: number) => x.toFixed(2);
@@ -363,16 +342,9 @@ function markdown(results: ClientResult[], context: string): string {
   return `${lines.join('\n')}\n`;
 }
 
-function machine(): string {
-  const cpu = cpus();
-  return `Machine: ${cpu[0]?.model.trim() ?? 'unknown CPU'}, ${cpu.length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}; load average before ${loadavg()
-    .map((x) => x.toFixed(2))
-    .join(' / ')}.`;
-}
-
 async function coordinator(): Promise<void> {
   const { endOffsets, startCluster } = await import('@tributary/testkit');
-  const context = machine();
+  const context = machineLine();
   const cluster = await startCluster({
     brokers: 3,
     topics: CLIENTS.map((c) => ({ name: `latency-${c}`, partitions: PARTITIONS })),
@@ -384,14 +356,18 @@ async function coordinator(): Promise<void> {
       if (client !== 'tributary' && client !== 'node-rdkafka') throw new Error(`unknown client ${client}`);
       const topic = `latency-${client}`;
       console.log(`${client}: ${RATE} records/s for ${WARMUP_SECONDS} + ${SECONDS} s ...`);
-      const r = await runChild({
+      const r = await runJob<ClientResult>(
+        SCRIPT,
+        {
+          client,
+          bootstrapServers: cluster.bootstrapServers,
+          topic,
+          rate: RATE,
+          seconds: SECONDS,
+          warmupSeconds: WARMUP_SECONDS,
+        },
         client,
-        bootstrapServers: cluster.bootstrapServers,
-        topic,
-        rate: RATE,
-        seconds: SECONDS,
-        warmupSeconds: WARMUP_SECONDS,
-      });
+      );
       const ends = await endOffsets(cluster.bootstrapServers, topic, PARTITIONS);
       r.stored = ends.reduce((a, b) => a + b, 0);
       if (r.stored !== r.sent || r.acknowledged !== r.sent) {
@@ -410,17 +386,13 @@ async function coordinator(): Promise<void> {
     `${context} Mock cluster: librdkafka ${cluster.librdkafkaVersion}. The machine is shared with other work and the mock brokers run on the same cores: single run, noisy; read it as orientation.`,
   );
   console.log(`\n${md}`);
-  const out = process.env['BENCH_OUT'];
-  if (out !== undefined) {
-    const dir = resolve(out);
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, 'latency.md'), md);
-    writeFileSync(
-      join(dir, 'latency.json'),
-      `${JSON.stringify({ rate: RATE, seconds: SECONDS, warmupSeconds: WARMUP_SECONDS, context, results }, null, 2)}\n`,
-    );
-    console.log(`written: ${join(dir, 'latency.md')}, latency.json`);
-  }
+  writeReport('latency', md, {
+    rate: RATE,
+    seconds: SECONDS,
+    warmupSeconds: WARMUP_SECONDS,
+    context,
+    results,
+  });
   if (verifyFailed) process.exitCode = 1;
 }
 

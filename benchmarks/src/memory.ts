@@ -35,11 +35,8 @@
  *   BENCH_RECORDS=2000000 BENCH_VARIANTS=send BENCH_OUT=results/x npm run bench:memory
  */
 import 'reflect-metadata';
-import { spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, totalmem } from 'node:os';
-import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { machineLine, printResult, runJob, writeReport } from './bench-io.js';
 
 const RECORDS = Number(process.env['BENCH_RECORDS'] ?? 10_000_000);
 const VARIANTS = (process.env['BENCH_VARIANTS'] ?? 'send,send-10k,sendBatch').split(',');
@@ -50,7 +47,7 @@ const TARGET_RSS_MB = 150;
 /** MB of heap growth per million records still counted as flat (4 MB over the 8 M after warm-up). */
 const FLAT_SLOPE = 0.5;
 const CHUNK = 1_000;
-const RESULT_PREFIX = 'RESULT ';
+const SCRIPT = fileURLToPath(import.meta.url);
 const MB = 1024 * 1024;
 
 interface Job {
@@ -268,28 +265,6 @@ async function child(job: Job): Promise<VariantResult> {
   };
 }
 
-function runChild(job: Job): Promise<VariantResult> {
-  return new Promise((ok, fail) => {
-    const p = spawn(
-      process.execPath,
-      [...process.execArgv, fileURLToPath(import.meta.url), JSON.stringify(job)],
-      {
-        stdio: ['ignore', 'pipe', 'inherit'],
-      },
-    );
-    let out = '';
-    p.stdout.setEncoding('utf8');
-    p.stdout.on('data', (d: string) => (out += d));
-    p.on('error', fail);
-    p.on('close', (code) => {
-      const line = out.split('\n').find((l) => l.startsWith(RESULT_PREFIX));
-      if (code !== 0 || line === undefined)
-        fail(new Error(`${job.variant} exited with ${code}: ${out.trim()}`));
-      else ok(JSON.parse(line.slice(RESULT_PREFIX.length)) as VariantResult);
-    });
-  });
-}
-
 interface Verdict {
   rss: boolean;
   flat: boolean;
@@ -333,10 +308,7 @@ function markdown(results: VariantResult[], context: string): string {
 
 async function coordinator(): Promise<void> {
   const { endOffsets, startCluster } = await import('@tributary/testkit');
-  const cpu = cpus();
-  let context = `Machine: ${cpu[0]?.model.trim() ?? 'unknown CPU'}, ${cpu.length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}; load average before ${loadavg()
-    .map((x) => x.toFixed(2))
-    .join(' / ')}.`;
+  let context = machineLine();
   if (gc === undefined)
     console.warn('run with --expose-gc (npm run bench:memory does) for the post-GC heap figures');
   const cluster = await startCluster({
@@ -350,12 +322,16 @@ async function coordinator(): Promise<void> {
       if (!['send', 'send-10k', 'sendBatch'].includes(variant)) throw new Error(`unknown variant ${variant}`);
       const topic = `memory-${variant}`;
       console.log(`${variant}: ${RECORDS.toLocaleString('en-US')} records ...`);
-      const r = await runChild({
+      const r = await runJob<VariantResult>(
+        SCRIPT,
+        {
+          variant,
+          bootstrapServers: cluster.bootstrapServers,
+          topic,
+          records: RECORDS,
+        },
         variant,
-        bootstrapServers: cluster.bootstrapServers,
-        topic,
-        records: RECORDS,
-      });
+      );
       const ends = await endOffsets(cluster.bootstrapServers, topic, PARTITIONS);
       r.stored = ends.reduce((a, b) => a + b, 0);
       if (r.stored !== RECORDS || r.acknowledged !== RECORDS) {
@@ -372,17 +348,12 @@ async function coordinator(): Promise<void> {
   context += ` Mock cluster: librdkafka ${cluster.librdkafkaVersion}. The machine is shared with other work and the mock brokers run on the same cores: a single run, noisy; read it as orientation.`;
   const md = markdown(results, context);
   console.log(`\n${md}`);
-  const out = process.env['BENCH_OUT'];
-  if (out !== undefined) {
-    const dir = resolve(out);
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, 'memory.md'), md);
-    writeFileSync(
-      join(dir, 'memory.json'),
-      `${JSON.stringify({ records: RECORDS, context, targets: { rssMb: TARGET_RSS_MB, flatSlopeMbPerMillion: FLAT_SLOPE }, results }, null, 2)}\n`,
-    );
-    console.log(`written: ${join(dir, 'memory.md')}, memory.json`);
-  }
+  writeReport('memory', md, {
+    records: RECORDS,
+    context,
+    targets: { rssMb: TARGET_RSS_MB, flatSlopeMbPerMillion: FLAT_SLOPE },
+    results,
+  });
   if (verifyFailed) process.exitCode = 1;
 }
 
@@ -390,6 +361,5 @@ const arg = process.argv[2];
 if (arg === undefined) {
   await coordinator();
 } else {
-  const result = await child(JSON.parse(arg) as Job);
-  process.stdout.write(`${RESULT_PREFIX}${JSON.stringify(result)}\n`, () => process.exit(0));
+  printResult(await child(JSON.parse(arg) as Job));
 }
