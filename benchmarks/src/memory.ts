@@ -272,11 +272,14 @@ interface Verdict {
 
 function verdict(r: VariantResult): Verdict {
   const growth = r.retainedSlopeMbPerMillion ?? r.heapSlopeMbPerMillion;
-  return { rss: r.peakRssMb < TARGET_RSS_MB, flat: growth < FLAT_SLOPE };
+  // Too few points to tell is not "flat".
+  return { rss: r.peakRssMb < TARGET_RSS_MB, flat: known(growth) && growth < FLAT_SLOPE };
 }
 
-const f1 = (x: number | undefined) => (x === undefined ? 'n/a' : x.toFixed(1));
-const f2 = (x: number | undefined) => (x === undefined ? 'n/a' : x.toFixed(2));
+// A slope over fewer than two points is NaN, which JSON carries from the child as null.
+const known = (x: number | null | undefined): x is number => typeof x === 'number' && Number.isFinite(x);
+const f1 = (x: number | null | undefined) => (known(x) ? x.toFixed(1) : 'n/a');
+const f2 = (x: number | null | undefined) => (known(x) ? x.toFixed(2) : 'n/a');
 const metOrNot = (b: boolean) => (b ? 'met' : 'not met');
 
 function markdown(results: VariantResult[], context: string): string {
