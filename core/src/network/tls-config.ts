@@ -1,17 +1,19 @@
 import { readFileSync } from 'node:fs';
+import type { NetworkConfig } from '../config/network-config.js';
 import { ConfigError } from '../errors.js';
 import { checkTlsOptions, type TlsTransportOptions } from './tls-options.js';
 
 /** The config keys that shape TLS. */
-export interface TlsConfig {
-  securityProtocol: string;
-  ssl: TlsTransportOptions | null;
-  sslCaLocation: string | null;
-  sslCertificateLocation: string | null;
-  sslKeyLocation: string | null;
-  sslKeyPassword: string | null;
-  sslEndpointIdentificationAlgorithm: 'https' | '';
-}
+export type TlsConfig = Pick<
+  NetworkConfig,
+  | 'securityProtocol'
+  | 'ssl'
+  | 'sslCaLocation'
+  | 'sslCertificateLocation'
+  | 'sslKeyLocation'
+  | 'sslKeyPassword'
+  | 'sslEndpointIdentificationAlgorithm'
+>;
 
 /**
  * The TLS options a client passes per connection (`TransportOptions.tls`)

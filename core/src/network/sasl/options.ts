@@ -1,3 +1,4 @@
+import type { NetworkConfig } from '../../config/network-config.js';
 import { ConfigError } from '../../errors.js';
 import type { SaslMechanism } from './mechanism.js';
 import {
@@ -26,15 +27,16 @@ export interface SaslOptions {
 }
 
 /** What `saslMechanism` needs from the config. */
-export interface SaslConfig {
-  securityProtocol: string;
-  saslMechanism: string;
-  sasl: SaslOptions | null;
-  saslLoginRefreshWindowFactor: number;
-  saslLoginRefreshWindowJitter: number;
-  saslLoginRefreshMinPeriodSeconds: number;
-  saslLoginRefreshBufferSeconds: number;
-}
+export type SaslConfig = Pick<
+  NetworkConfig,
+  | 'securityProtocol'
+  | 'saslMechanism'
+  | 'sasl'
+  | 'saslLoginRefreshWindowFactor'
+  | 'saslLoginRefreshWindowJitter'
+  | 'saslLoginRefreshMinPeriodSeconds'
+  | 'saslLoginRefreshBufferSeconds'
+>;
 
 const BUILT_IN = ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512', 'OAUTHBEARER'];
 const SASL_OPTIONS = new Set([
