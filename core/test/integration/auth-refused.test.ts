@@ -17,6 +17,7 @@ import {
   type ProducerConfigInput,
   type TransportFactory,
 } from '../../src/index.js';
+import { nodeTcpTransport } from './cluster-fixture.js';
 
 // One broker of three refuses us while the other two accept the same
 // credentials. Each broker of the mock cluster gets a SASL gateway from the
@@ -44,8 +45,7 @@ describe(`a broker that refuses authentication (librdkafka ${leg})`, { concurren
 
   before(async () => {
     cluster = await startCluster({ brokers: 3 });
-    const specifier = '@tributary/adapter-node';
-    tcp = ((await import(specifier)) as { createTcpTransport: TransportFactory }).createTcpTransport;
+    tcp = await nodeTcpTransport();
   });
 
   after(async () => {

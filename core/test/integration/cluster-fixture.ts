@@ -1,6 +1,12 @@
 import { after, before } from 'node:test';
 import { type ClusterOptions, type MockCluster, startCluster } from '@tributary/testkit';
-import { createProducer, type KafkaProducer, type ProducerConfigInput } from '../../src/index.js';
+import {
+  createProducer,
+  type KafkaProducer,
+  type ProducerConfigInput,
+  type Transport,
+  type TransportFactory,
+} from '../../src/index.js';
 
 /**
  * One test cluster for a describe block: started before its tests, stopped
@@ -43,5 +49,26 @@ export function useCluster(prefix: string, options: ClusterOptions = { brokers: 
       await started().createTopic(name, partitions, 1);
       return name;
     },
+  };
+}
+
+/** The Node adapter's TCP transport, loaded by name at run time (the adapter depends on core). */
+export async function nodeTcpTransport(): Promise<TransportFactory> {
+  const specifier = '@tributary/adapter-node';
+  return ((await import(specifier)) as { createTcpTransport: TransportFactory }).createTcpTransport;
+}
+
+/** A transport factory that shows `observe` every buffer written through `inner`'s transports, unchanged. */
+export function tapWrites(inner: TransportFactory, observe: (data: Buffer) => void): TransportFactory {
+  return (options, handler) => {
+    const transport = inner(options, handler);
+    const tapped: Transport = {
+      write: (data: Buffer) => {
+        observe(data);
+        return transport.write(data);
+      },
+      destroy: (error?: Error) => transport.destroy(error),
+    };
+    return tapped;
   };
 }

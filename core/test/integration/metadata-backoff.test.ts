@@ -2,14 +2,8 @@ import 'reflect-metadata';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { endOffsets, librdkafkaFromEnv } from '@tributary/testkit';
-import {
-  ErrorCode,
-  MetadataApi,
-  ProduceApi,
-  type Transport,
-  type TransportFactory,
-} from '../../src/index.js';
-import { useCluster } from './cluster-fixture.js';
+import { ErrorCode, MetadataApi, ProduceApi, type TransportFactory } from '../../src/index.js';
+import { nodeTcpTransport, tapWrites, useCluster } from './cluster-fixture.js';
 
 // Metadata refreshes are rate-limited by retryBackoffMs even after a
 // successful update, as Java's refresh backoff does: a topic whose leader
@@ -20,24 +14,15 @@ import { useCluster } from './cluster-fixture.js';
 const leg = librdkafkaFromEnv();
 
 async function countingTransport(): Promise<{ factory: TransportFactory; metadataRequests: () => number }> {
-  const specifier = '@tributary/adapter-node';
-  const { createTcpTransport } = (await import(specifier)) as { createTcpTransport: TransportFactory };
   let count = 0;
-  const factory: TransportFactory = (options, handler) => {
-    const inner = createTcpTransport(options, handler);
-    const tapped: Transport = {
-      write: (data: Buffer) => {
-        for (let pos = 0; pos + 4 <= data.length; ) {
-          const start = pos + 4;
-          if (data.readInt16BE(start) === MetadataApi.apiKey) count++;
-          pos = start + data.readInt32BE(pos);
-        }
-        return inner.write(data);
-      },
-      destroy: (error?: Error) => inner.destroy(error),
-    };
-    return tapped;
-  };
+  const factory = tapWrites(await nodeTcpTransport(), (data) => {
+    // Whole frames, possibly several per write.
+    for (let pos = 0; pos + 4 <= data.length; ) {
+      const start = pos + 4;
+      if (data.readInt16BE(start) === MetadataApi.apiKey) count++;
+      pos = start + data.readInt32BE(pos);
+    }
+  });
   return { factory, metadataRequests: () => count };
 }
 

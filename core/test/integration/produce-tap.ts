@@ -6,9 +6,9 @@ import {
   Reader,
   readRequestHeader,
   requestHeaderVersion,
-  type Transport,
   type TransportFactory,
 } from '../../src/index.js';
+import { nodeTcpTransport, tapWrites } from './cluster-fixture.js';
 
 /** One record batch as a Produce request carried it. */
 export interface TappedBatch {
@@ -32,9 +32,6 @@ export async function produceTap(): Promise<{
   /** The EndTxn requests (commit or abort), in order. */
   endTxns: EndTxnRequest[];
 }> {
-  // The Node adapter depends on core, so core's tests load it by name at run time.
-  const specifier = '@tributary/adapter-node';
-  const { createTcpTransport } = (await import(specifier)) as { createTcpTransport: TransportFactory };
   const batches: TappedBatch[] = [];
   const endTxns: EndTxnRequest[] = [];
   const observe = (data: Buffer) => {
@@ -67,17 +64,7 @@ export async function produceTap(): Promise<{
           }
     }
   };
-  const factory: TransportFactory = (options, handler) => {
-    const inner = createTcpTransport(options, handler);
-    const tapped: Transport = {
-      write: (data: Buffer) => {
-        observe(data);
-        return inner.write(data);
-      },
-      destroy: (error?: Error) => inner.destroy(error),
-    };
-    return tapped;
-  };
+  const factory = tapWrites(await nodeTcpTransport(), observe);
   return { factory, batches, endTxns };
 }
 

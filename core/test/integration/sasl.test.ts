@@ -18,6 +18,7 @@ import {
   type ProducerConfigInput,
   type TransportFactory,
 } from '../../src/index.js';
+import { nodeTcpTransport } from './cluster-fixture.js';
 
 // SASL end to end. librdkafka's mock cluster has no SASL, so each broker gets
 // a SASL gateway from the testkit in front of it: the mechanisms' server side
@@ -40,8 +41,7 @@ describe(`SASL through the testkit gateway (librdkafka ${leg})`, { concurrency: 
 
   before(async () => {
     cluster = await startCluster({ brokers: 3 });
-    const specifier = '@tributary/adapter-node';
-    tcp = ((await import(specifier)) as { createTcpTransport: TransportFactory }).createTcpTransport;
+    tcp = await nodeTcpTransport();
   });
 
   after(async () => {

@@ -12,6 +12,7 @@ import { ErrorCode } from '../../src/protocol/error-codes.js';
 import { readRequestHeader, readResponseHeader, writeResponseHeader } from '../../src/protocol/header.js';
 import { Reader } from '../../src/protocol/reader.js';
 import { Writer } from '../../src/protocol/writer.js';
+import { nodeTcpTransport } from './cluster-fixture.js';
 
 export interface SequenceBrokerOptions {
   /** How a duplicate batch is answered. Default `'offset'`. */
@@ -185,8 +186,7 @@ export class SequenceBroker {
   /** Starts one listener per broker of `cluster`, on loopback. */
   static async start(cluster: MockCluster, options: SequenceBrokerOptions = {}): Promise<SequenceBroker> {
     const proxy = new SequenceBroker(options);
-    const specifier = '@tributary/adapter-node';
-    proxy.#tcp = ((await import(specifier)) as { createTcpTransport: TransportFactory }).createTcpTransport;
+    proxy.#tcp = await nodeTcpTransport();
     for (const broker of cluster.brokers) {
       proxy.#lanes.set(broker.id, new Lane());
       const server = createServer({ noDelay: true }, (socket) => proxy.#accept(socket, broker));
