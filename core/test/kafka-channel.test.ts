@@ -25,8 +25,17 @@ class ScriptedTransport implements Transport {
   }
 }
 
-function open(maxFrameBytes = 1 << 20) {
-  const transport = new ScriptedTransport();
+/** A transport with a gathering write: records each writev() call's chunks, uncopied. */
+class GatheringTransport extends ScriptedTransport {
+  gathered: Buffer[][] = [];
+
+  writev(chunks: readonly Buffer[]): boolean {
+    this.gathered.push([...chunks]);
+    return this.writable;
+  }
+}
+
+function open(maxFrameBytes = 1 << 20, transport = new ScriptedTransport()) {
   const frames: Buffer[] = [];
   let closed: { error: Error | undefined } | undefined;
   const listener: ChannelListener = {
@@ -157,6 +166,41 @@ describe('KafkaChannel writes', () => {
       transport.writes[1]?.equals(Buffer.concat([framed([Buffer.from('b')]), framed([Buffer.from('c')])])),
     );
     assert.equal(channel.queuedBytes, 0);
+  });
+
+  it('hands chunked frames and whole ones to writev in order, the chunks themselves', async () => {
+    const transport = new GatheringTransport();
+    const { channel } = open(1 << 20, transport);
+    const batch = Buffer.alloc(100_000, 7); // a record batch written by reference
+    const request = [Buffer.from([0, 1, 134, 168, 1, 2]), batch, Buffer.from([3])];
+    const whole = framed([Buffer.from('small')]);
+    channel.send(request);
+    channel.send(whole);
+    await tick();
+    assert.equal(transport.writes.length, 0);
+    assert.equal(transport.gathered.length, 1);
+    const [chunks] = transport.gathered as [Buffer[]];
+    assert.deepEqual(
+      chunks.map((c) => c.length),
+      [6, 100_000, 1, whole.length],
+    );
+    assert.equal(chunks[1], batch, 'the batch was copied');
+    assert.equal(channel.bytesSent, 100_007 + whole.length);
+  });
+
+  it('without writev, merges chunks into writes of up to 64 KiB, a larger chunk going alone', async () => {
+    const { channel, transport } = open();
+    const big = Buffer.alloc(70_000, 9); // past the 64 KiB merge limit
+    const mid = Buffer.alloc(40_000, 5);
+    const pieces = [Buffer.from('head'), big, Buffer.from('glue'), mid, mid, Buffer.from('tail')];
+    channel.send(pieces.slice(0, 3));
+    channel.send(pieces.slice(3));
+    await tick();
+    assert.deepEqual(
+      transport.writes.map((w) => w.length),
+      [4, 70_000, 40_004, 40_004],
+    );
+    assert.ok(Buffer.concat(transport.writes).equals(Buffer.concat(pieces)), 'bytes or order differ');
   });
 
   it('refuses sends after close and reports the close once', async () => {

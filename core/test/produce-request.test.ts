@@ -1,7 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ProduceApi } from '../src/protocol/apis/produce.js';
-import { encodeProduceRequestBody, type ProduceTopicBatches } from '../src/protocol/produce-request.js';
+import {
+  encodeProduceRequestBody,
+  type ProduceTopicBatches,
+  REFERENCE_MIN_BYTES,
+} from '../src/protocol/produce-request.js';
 import { Reader } from '../src/protocol/reader.js';
 import { Writer } from '../src/protocol/writer.js';
 import { mulberry32 } from './prng.js';
@@ -19,7 +23,12 @@ describe('hand-tuned Produce request encoder', () => {
           topicId: Buffer.from(Array.from({ length: 16 }, () => int(256))),
           partitions: Array.from({ length: int(4) }, () => ({
             partition: int(1000),
-            records: Buffer.from(Array.from({ length: int(300) }, () => int(256))),
+            // Some at or past REFERENCE_MIN_BYTES: written by reference, not copied.
+            records: Buffer.from(
+              Array.from({ length: int(4) === 0 ? REFERENCE_MIN_BYTES + int(3000) : int(300) }, () =>
+                int(256),
+              ),
+            ),
           })),
         }));
         const tid = c % 3 === 0 ? null : `txn-${c}`;
@@ -32,7 +41,18 @@ describe('hand-tuned Produce request encoder', () => {
           30_000,
           topics,
         );
-        const bytes = fast.finish();
+        const chunks = fast.finishChunks();
+        const bytes = Array.isArray(chunks) ? Buffer.concat(chunks) : chunks;
+        // Every large batch is one of the chunks, itself (no copy); small ones are copied.
+        const large = topics
+          .flatMap((t) => t.partitions.map((p) => p.records))
+          .filter((r) => r.length >= REFERENCE_MIN_BYTES);
+        for (const r of large)
+          assert.ok(
+            Array.isArray(chunks) && chunks.includes(r),
+            `v${version} case ${c}: a large batch was copied`,
+          );
+        if (large.length === 0) assert.ok(!Array.isArray(chunks));
 
         const message = {
           transactionalId: tid,
@@ -74,5 +94,27 @@ describe('hand-tuned Produce request encoder', () => {
         ]),
       /addresses topics by id/,
     );
+  });
+
+  it('frames a request around referenced batches: the size prefix counts them, the writer can be reused', () => {
+    const w = new Writer(8);
+    const batch = Buffer.alloc(5000, 1);
+    const at = w.reset().reserveInt32();
+    w.int16(7).reference(batch).int8(9).reference(batch);
+    assert.equal(w.length, 4 + 2 + 5000 + 1 + 5000);
+    w.patchInt32(at, w.length - 4);
+    const chunks = w.finishChunks() as Buffer[];
+    assert.deepEqual(
+      chunks.map((c) => c.length),
+      [6, 5000, 1, 5000],
+    );
+    assert.equal(chunks[1], batch);
+    assert.equal(chunks[3], batch);
+    assert.equal(Buffer.concat(chunks).readInt32BE(0), 10_003);
+    // reset() forgets the references; the copied chunks do not change with the writer.
+    w.reset().int32(1);
+    assert.equal(w.length, 4);
+    assert.ok(Buffer.isBuffer(w.finishChunks()));
+    assert.equal(chunks[0]?.readInt16BE(4), 7);
   });
 });

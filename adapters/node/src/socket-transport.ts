@@ -102,6 +102,18 @@ export class NodeSocketTransport implements Transport {
     return this.#socket.write(data);
   }
 
+  writev(chunks: readonly Buffer[]): boolean {
+    if (this.#destroyed || this.#closed) return false;
+    // Corked, the writes collect in the stream and leave on uncork as one
+    // writev(2) of the chunks themselves (net.Socket's _writev): no copy.
+    const socket = this.#socket;
+    socket.cork();
+    let writable = true;
+    for (let i = 0; i < chunks.length; i++) writable = socket.write(chunks[i] as Buffer);
+    socket.uncork();
+    return writable;
+  }
+
   destroy(error?: Error): void {
     if (this.#destroyed || this.#closed) return;
     this.#destroyed = true;

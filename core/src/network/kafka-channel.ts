@@ -9,8 +9,20 @@ export interface ChannelListener {
   onChannelClosed(channel: KafkaChannel, error: Error | undefined): void;
 }
 
-/** Frames written in the same tick and smaller than this together are merged into one transport write. */
+/** Without `writev`, chunks queued in the same tick are merged into transport writes of up to this many bytes. */
 const COALESCE_BYTES = 64 * 1024;
+
+/** Writes queue[from, to) (`bytes` long) as one buffer: the chunk itself if alone, else a merged copy. */
+function writeRun(
+  transport: Transport,
+  queue: readonly Buffer[],
+  from: number,
+  to: number,
+  bytes: number,
+): boolean {
+  if (to - from === 1) return transport.write(queue[from] as Buffer);
+  return transport.write(Buffer.concat(queue.slice(from, to), bytes));
+}
 
 /**
  * One connection to one broker: size-prefixed framing in both directions
@@ -22,9 +34,10 @@ const COALESCE_BYTES = 64 * 1024;
  * than `maxFrameBytes` is a protocol error: the channel closes with a
  * ProtocolError.
  *
- * Writing: frames sent in the same tick are queued and flushed once (small
- * ones merged into a single write); while the transport reports
- * back-pressure, frames wait in the queue until it drains.
+ * Writing: frames sent in the same tick are queued and flushed once, as one
+ * gathering write where the transport has `writev` (else small ones merged
+ * into a single write); while the transport reports back-pressure, frames
+ * wait in the queue until it drains.
  */
 export class KafkaChannel implements TransportHandler {
   readonly connectionId: number;
@@ -78,11 +91,23 @@ export class KafkaChannel implements TransportHandler {
     return this.#queuedBytes;
   }
 
-  /** Queues a complete frame (size prefix included). Returns false if the channel is closed. */
-  send(frame: Buffer): boolean {
+  /**
+   * Queues a complete frame (size prefix included), as one buffer or as
+   * chunks to write in order (large record batches are not copied into the
+   * request). Returns false if the channel is closed.
+   */
+  send(frame: Buffer | readonly Buffer[]): boolean {
     if (this.#state === 'closed') return false;
-    this.#queue.push(frame);
-    this.#queuedBytes += frame.length;
+    if (Array.isArray(frame)) {
+      for (let i = 0; i < frame.length; i++) {
+        const chunk = frame[i] as Buffer;
+        this.#queue.push(chunk);
+        this.#queuedBytes += chunk.length;
+      }
+    } else {
+      this.#queue.push(frame as Buffer);
+      this.#queuedBytes += (frame as Buffer).length;
+    }
     if (!this.#flushScheduled) {
       this.#flushScheduled = true;
       queueMicrotask(this.#flush);
@@ -107,10 +132,23 @@ export class KafkaChannel implements TransportHandler {
     this.#queuedBytes = 0;
     this.bytesSent += total;
     let writable = true;
-    if (queue.length === 1 || total > COALESCE_BYTES) {
-      for (let i = 0; i < queue.length; i++) writable = transport.write(queue[i] as Buffer);
-    } else {
-      writable = transport.write(Buffer.concat(queue, total));
+    if (queue.length === 1) writable = transport.write(queue[0] as Buffer);
+    else if (transport.writev !== undefined) writable = transport.writev(queue);
+    else {
+      // Without a gathering write: runs of chunks merged into one write of up
+      // to COALESCE_BYTES; a larger chunk goes on its own, uncopied.
+      let from = 0;
+      let bytes = 0;
+      for (let i = 0; i < queue.length; i++) {
+        const n = (queue[i] as Buffer).length;
+        if (i > from && bytes + n > COALESCE_BYTES) {
+          writable = writeRun(transport, queue, from, i, bytes);
+          from = i;
+          bytes = 0;
+        }
+        bytes += n;
+      }
+      writable = writeRun(transport, queue, from, queue.length, bytes);
     }
     this.#backpressured = !writable;
   }

@@ -443,7 +443,7 @@ export class NetworkClient extends EventEmitter<NetworkClientEvents> implements 
     }
     const expectResponse = p.options.expectResponse ?? true;
     const timeoutMs = p.options.timeoutMs ?? this.config.requestTimeoutMs;
-    let frame: Buffer;
+    let frame: Buffer | Buffer[];
     const correlationId = this.#nextCorrelation();
     try {
       frame = this.#frame(api, version, correlationId, (w) =>
@@ -475,7 +475,7 @@ export class NetworkClient extends EventEmitter<NetworkClientEvents> implements 
         api: api.name,
         version,
         correlationId,
-        bytes: frame.length,
+        bytes: frameLength(frame),
       });
     }
     if (!expectResponse) p.resolve(undefined);
@@ -486,7 +486,7 @@ export class NetworkClient extends EventEmitter<NetworkClientEvents> implements 
     version: number,
     correlationId: number,
     body: (w: Writer) => void,
-  ): Buffer {
+  ): Buffer | Buffer[] {
     const w = this.#writer.reset();
     const sizeAt = w.reserveInt32();
     writeRequestHeader(
@@ -498,8 +498,8 @@ export class NetworkClient extends EventEmitter<NetworkClientEvents> implements 
       this.#clientId,
     );
     body(w);
-    w.patchInt32(sizeAt, w.pos - 4);
-    return w.finish();
+    w.patchInt32(sizeAt, w.length - 4);
+    return w.finishChunks();
   }
 
   #nextCorrelation(): number {
@@ -1017,4 +1017,12 @@ export function parseHostPort(hostPort: string): { host: string; port: number } 
     });
   }
   return { host: m[1] as string, port };
+}
+
+/** A frame's bytes, whether one buffer or chunks written by reference. */
+function frameLength(frame: Buffer | readonly Buffer[]): number {
+  if (!Array.isArray(frame)) return (frame as Buffer).length;
+  let n = 0;
+  for (let i = 0; i < frame.length; i++) n += (frame[i] as Buffer).length;
+  return n;
 }

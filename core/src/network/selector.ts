@@ -19,7 +19,7 @@ export interface Selectable {
   setListener(listener: SelectorListener): void;
   connect(connectionId: number, nodeId: number, options: TransportOptions): void;
   /** Queues a frame (size prefix included); false when the connection does not exist or is closed. */
-  send(connectionId: number, frame: Buffer): boolean;
+  send(connectionId: number, frame: Buffer | readonly Buffer[]): boolean;
   close(connectionId: number, error?: Error): void;
   closeAll(error?: Error): void;
   isConnected(connectionId: number): boolean;
@@ -53,7 +53,7 @@ export class Selector implements Selectable, ChannelListener {
     this.#channels.set(connectionId, channel);
   }
 
-  send(connectionId: number, frame: Buffer): boolean {
+  send(connectionId: number, frame: Buffer | readonly Buffer[]): boolean {
     return this.#channels.get(connectionId)?.send(frame) ?? false;
   }
 

@@ -72,6 +72,13 @@ export interface TransportOptions {
 export interface Transport {
   /** Queues `data`; false means "past the high water mark, wait for onDrain". */
   write(data: Buffer): boolean;
+  /**
+   * Optional: queues every chunk, in order, as if each were passed to
+   * `write`, but handed to the OS together (one gathering write, no copy)
+   * where the runtime can. Same return value and references as `write`.
+   * Without it, the channel merges small chunks into one `write`.
+   */
+  writev?(chunks: readonly Buffer[]): boolean;
   /** Closes the connection at once; `onClose` follows (with `error` if given). */
   destroy(error?: Error): void;
 }

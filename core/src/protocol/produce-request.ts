@@ -6,8 +6,17 @@ import { sizeOfUvarint, type Writer } from './writer.js';
  * transactional id likewise, sizing the writer once for the whole body. It
  * must produce exactly what the general codec (`ProduceApi.encodeRequest`)
  * produces; a test decodes its output with the general decoder for every
- * version.
+ * version. Large batches are referenced, not copied: read the result with
+ * `Writer.finishChunks`, and leave the batches alone until it is written.
  */
+/**
+ * Sealed batches at least this large are written by reference
+ * (`Writer.reference`): the request goes out as chunks around them, so their
+ * bytes are never copied into the request. Smaller ones are cheaper to copy
+ * than to hand to the socket as chunks of their own.
+ */
+export const REFERENCE_MIN_BYTES = 1024;
+
 export interface ProducePartitionBatch {
   partition: number;
   /** One sealed record batch v2 (or several, concatenated). */
@@ -33,7 +42,7 @@ export function encodeProduceRequestBody(
   const flexible = version >= 9;
   const byId = version >= 13;
 
-  // Exact size first, so the writer grows at most once.
+  // Exact size first (of what is copied), so the writer grows at most once.
   let size = flexible ? sizeOfUvarint(transactionalId === null ? 0 : transactionalId.length + 1) : 2;
   size += (transactionalId?.length ?? 0) + 2 + 4 + (flexible ? sizeOfUvarint(topics.length + 1) + 1 : 4);
   for (let t = 0; t < topics.length; t++) {
@@ -44,7 +53,7 @@ export function encodeProduceRequestBody(
     size += flexible ? sizeOfUvarint(parts.length + 1) + 1 : 4;
     for (let p = 0; p < parts.length; p++) {
       const n = (parts[p] as ProducePartitionBatch).records.length;
-      size += 4 + n + (flexible ? sizeOfUvarint(n + 1) + 1 : 4);
+      size += 4 + (n >= REFERENCE_MIN_BYTES ? 0 : n) + (flexible ? sizeOfUvarint(n + 1) + 1 : 4);
     }
   }
   w.ensure(size);
@@ -80,7 +89,8 @@ export function encodeProduceRequestBody(
       w.int32(part.partition);
       if (flexible) w.uvarint(part.records.length + 1);
       else w.int32(part.records.length);
-      w.raw(part.records);
+      if (part.records.length >= REFERENCE_MIN_BYTES) w.reference(part.records);
+      else w.raw(part.records);
       if (flexible) w.uvarint(0);
     }
     if (flexible) w.uvarint(0);

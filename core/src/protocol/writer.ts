@@ -13,6 +13,11 @@ const TWO_32 = 0x1_0000_0000;
 export class Writer {
   buf: Buffer;
   pos = 0;
+  // Buffers written by reference (see `reference`), each with the position in
+  // `buf` it goes before, and their total length. Empty for most messages.
+  #refs: Buffer[] = [];
+  #refAt: number[] = [];
+  #refBytes = 0;
 
   constructor(initialSize = 1024) {
     this.buf = Buffer.allocUnsafe(initialSize);
@@ -20,7 +25,52 @@ export class Writer {
 
   reset(): this {
     this.pos = 0;
+    if (this.#refs.length > 0) {
+      this.#refs = [];
+      this.#refAt = [];
+      this.#refBytes = 0;
+    }
     return this;
+  }
+
+  /** Bytes of the message so far: those in `buf` plus every referenced buffer's. */
+  get length(): number {
+    return this.pos + this.#refBytes;
+  }
+
+  /**
+   * Appends `bytes` without copying them: `finishChunks` hands the buffer
+   * itself on, between copies of what was written around it. For large
+   * payloads that are already encoded (sealed record batches); the caller
+   * must not modify `bytes` until the message has been written out.
+   */
+  reference(bytes: Buffer): this {
+    this.#refs.push(bytes);
+    this.#refAt.push(this.pos);
+    this.#refBytes += bytes.length;
+    return this;
+  }
+
+  /**
+   * The message as one buffer (a copy, as `finish`) when nothing was written
+   * by reference, else as chunks to write in order: one copy of the bytes
+   * written here, sliced around the referenced buffers, which are not copied.
+   */
+  finishChunks(): Buffer | Buffer[] {
+    const refs = this.#refs;
+    if (refs.length === 0) return this.finish();
+    const own = this.finish();
+    const at = this.#refAt;
+    const chunks: Buffer[] = [];
+    let from = 0;
+    for (let i = 0; i < refs.length; i++) {
+      const to = at[i] as number;
+      if (to > from) chunks.push(own.subarray(from, to));
+      chunks.push(refs[i] as Buffer);
+      from = to;
+    }
+    if (own.length > from) chunks.push(own.subarray(from));
+    return chunks;
   }
 
   /** Makes room for `n` more bytes, at least doubling so appends stay amortised O(1). */
@@ -34,7 +84,7 @@ export class Writer {
     this.buf = next;
   }
 
-  /** A copy of the bytes written since the last reset. */
+  /** A copy of the bytes written since the last reset (referenced buffers not included: see `finishChunks`). */
   finish(): Buffer {
     return Buffer.from(this.buf.subarray(0, this.pos));
   }

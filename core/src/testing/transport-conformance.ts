@@ -836,6 +836,64 @@ export function transportConformance(options: TransportConformanceOptions): void
       assertTransportContract(handler);
     });
 
+    it("writev (optional): its chunks go out whole and in order among plain writes, with write()'s back-pressure", async (s) => {
+      const source = pattern(8 * 1024 * 1024);
+      const peer = verifyingPeer(source, true);
+      let peerSocket: Socket | undefined;
+      const server = await s.listen((p) => {
+        peerSocket = p.socket;
+        peer.onConnection(p);
+      });
+      const mark = 512 * 1024;
+      const { transport, handler } = s.open(s.options(server.port, { sendBufferBytes: mark }));
+      const writev = transport.writev?.bind(transport);
+      if (writev === undefined) return; // the channel merges chunks into write() for such transports
+      await server.accepted();
+      await handler.until(() => handler.connected);
+
+      // As a Produce request goes out: small chunks (headers) around large ones
+      // (record batches), some calls with one chunk, every fourth a plain write().
+      const sizes = [45, 16_384, 9, 16_384, 3, 1, 131_072, 70, 5000];
+      let offset = 0;
+      let call = 0;
+      let falses = 0;
+      const pump = (): void => {
+        while (offset < source.length) {
+          let ok: boolean;
+          if (call % 4 === 3) {
+            const size = Math.min(20_000, source.length - offset);
+            ok = callTransport(() => transport.write(source.subarray(offset, offset + size)));
+            offset += size;
+          } else {
+            const chunks: Buffer[] = [];
+            for (let k = 0; k < 1 + (call % 5) && offset < source.length; k++) {
+              const size = Math.min(sizes[(call + k) % sizes.length] as number, source.length - offset);
+              chunks.push(source.subarray(offset, offset + size));
+              offset += size;
+            }
+            ok = callTransport(() => writev(chunks));
+          }
+          call++;
+          if (!ok) {
+            falses++;
+            return; // wait for onDrain
+          }
+        }
+      };
+      handler.drainHook = pump;
+      pump();
+      assert.ok(falses >= 1, 'writev() never returned false although the peer was not reading');
+      peerSocket?.resume();
+      await peer.all;
+      assert.equal(offset, source.length);
+      assert.equal(peer.received, source.length);
+      assert.equal(peer.mismatchAt, -1, `bytes differ from offset ${peer.mismatchAt}`);
+      callTransport(() => transport.destroy());
+      await handler.untilClosed();
+      assert.equal(handler.closeError, undefined);
+      assertTransportContract(handler);
+    });
+
     it('takes a write far larger than the socket buffers whole: partial OS writes are its business', async (s) => {
       // One 24 MiB write into a paused peer cannot fit the kernel's buffers: the OS takes part of it
       // (Bun's write() says how much), and the rest must follow, in order, ahead of later writes.
