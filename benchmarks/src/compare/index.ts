@@ -20,6 +20,8 @@
  *   BENCH_DATE      the results folder's name (default: today, UTC)
  *   BENCH_OUT       the results folder (default benchmarks/results/<date>)
  *   BENCH_NODE22    a Node 22 binary for @platformatic/kafka (default: found in node_modules)
+ *   BENCH_NODE_ARGS extra flags for the Node clients, space-separated (e.g.
+ *                   `--cpu-prof --cpu-prof-dir=/tmp/prof` for the profiles)
  *
  * A benchmark, not a test: it never fails on timing, only when a run could
  * not be verified.
@@ -149,6 +151,7 @@ interface Client {
 
 // --- which clients can run here ---------------------------------------------------------------
 
+const NODE_ARGS = process.env['BENCH_NODE_ARGS']?.split(' ').filter((a) => a !== '') ?? [];
 const only = process.env['BENCH_CLIENTS']?.split(',').map((s) => s.trim());
 let node22: ReturnType<typeof findNode22> = { reason: 'not looked for' };
 const kcatVersionText = commandOutput('kcat', ['-V']);
@@ -247,7 +250,7 @@ async function runNodeClient(client: Client, run: RunRecord, bootstrapServers: s
     mode: client.mode ?? '',
   };
   const script = join(here, 'peers', client.script as string);
-  const p = await runProcess(client.node as string, [script, JSON.stringify(workload)], {
+  const p = await runProcess(client.node as string, [...NODE_ARGS, script, JSON.stringify(workload)], {
     timeoutMs: TIMEOUT_MS,
   });
   run.exitCode = p.code;
