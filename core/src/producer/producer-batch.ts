@@ -59,8 +59,16 @@ export class ProducerBatch {
   // Two arrays per batch, not five: fewer headers and growth copies per record.
   /** Per record: how it is settled on success, then on failure (OnDelivered, OnFailed). */
   #settle: Array<OnDelivered | OnFailed> = NO_SETTLE;
-  /** Per record: timestamp, key size, value size (-1 for null); all doubles, stored unboxed. */
+  /**
+   * Per record: timestamp minus the first record's, key size, value size (-1
+   * for null). Small integers all (unless a record carries a timestamp far
+   * from the first's), so the array keeps V8's small-integer elements: a
+   * millisecond timestamp itself is no small integer, and storing one turned
+   * the array into doubles, a second copy of it per batch.
+   */
   #info: number[] = NO_INFO;
+  /** The first record's timestamp, which #info's are relative to. */
+  #timestampBase = 0;
   #count = 0;
   readonly #expectedRecords: number;
   #sealed: Buffer | undefined;
@@ -95,7 +103,7 @@ export class ProducerBatch {
   #reserve(records: number): void {
     const settle = new Array<OnDelivered | OnFailed>(2 * records);
     // A plain array (on-heap, a bump allocation) rather than a Float64Array,
-    // whose off-heap buffer cost microseconds per batch; it holds doubles unboxed.
+    // whose off-heap buffer cost microseconds per batch.
     const info = new Array<number>(3 * records);
     for (let i = 0; i < 2 * this.#count; i++) settle[i] = this.#settle[i] as OnDelivered | OnFailed;
     for (let i = 0; i < 3 * this.#count; i++) info[i] = this.#info[i] as number;
@@ -146,8 +154,9 @@ export class ProducerBatch {
     } else if (3 * n >= this.#info.length) this.#reserve(2 * n);
     this.#settle[2 * n] = resolve;
     this.#settle[2 * n + 1] = reject;
+    if (n === 0) this.#timestampBase = timestamp;
     const info = this.#info;
-    info[3 * n] = timestamp;
+    info[3 * n] = timestamp - this.#timestampBase;
     info[3 * n + 1] = key === null ? -1 : key.length;
     info[3 * n + 2] = value === null ? -1 : value.length;
     this.#count = n + 1;
@@ -197,7 +206,7 @@ export class ProducerBatch {
     for (let i = 0; i < this.#count; i++) {
       const onDelivered = settle[2 * i] as OnDelivered;
       const offset = baseOffset < 0 ? -1 : baseOffset + i;
-      const timestamp = logAppendTime >= 0 ? logAppendTime : (info[3 * i] as number);
+      const timestamp = logAppendTime >= 0 ? logAppendTime : this.#timestampBase + (info[3 * i] as number);
       if (typeof onDelivered === 'function') {
         onDelivered({
           topic,
