@@ -18,7 +18,12 @@ export interface SelectorListener {
 export interface Selectable {
   setListener(listener: SelectorListener): void;
   connect(connectionId: number, nodeId: number, options: TransportOptions): void;
-  /** Queues a frame (size prefix included); false when the connection does not exist or is closed. */
+  /**
+   * Queues a frame (size prefix included), one buffer or chunks to write in
+   * order (a Produce request comes as chunks around its record batches, which
+   * must not be copied or kept past the write); false when the connection
+   * does not exist or is closed.
+   */
   send(connectionId: number, frame: Buffer | readonly Buffer[]): boolean;
   close(connectionId: number, error?: Error): void;
   closeAll(error?: Error): void;

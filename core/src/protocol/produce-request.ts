@@ -1,15 +1,6 @@
 import { sizeOfUvarint, type Writer } from './writer.js';
 
 /**
- * The hot-path Produce request encoder: it writes already-sealed record
- * batches, with topic names encoded once by the caller (`nameBytes`) and the
- * transactional id likewise, sizing the writer once for the whole body. It
- * must produce exactly what the general codec (`ProduceApi.encodeRequest`)
- * produces; a test decodes its output with the general decoder for every
- * version. Large batches are referenced, not copied: read the result with
- * `Writer.finishChunks`, and leave the batches alone until it is written.
- */
-/**
  * Sealed batches at least this large are written by reference
  * (`Writer.reference`): the request goes out as chunks around them, so their
  * bytes are never copied into the request. Smaller ones are cheaper to copy
@@ -31,6 +22,15 @@ export interface ProduceTopicBatches {
   partitions: readonly ProducePartitionBatch[];
 }
 
+/**
+ * The hot-path Produce request encoder: it writes already-sealed record
+ * batches, with topic names encoded once by the caller (`nameBytes`) and the
+ * transactional id likewise, sizing the writer once for the whole body. It
+ * must produce exactly what the general codec (`ProduceApi.encodeRequest`)
+ * produces; a test decodes its output with the general decoder for every
+ * version. Large batches are referenced, not copied: read the result with
+ * `Writer.finishChunks`, and leave the batches alone until it is written.
+ */
 export function encodeProduceRequestBody(
   w: Writer,
   version: number,
