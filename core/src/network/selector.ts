@@ -21,8 +21,8 @@ export interface Selectable {
   /**
    * Queues a frame (size prefix included), one buffer or chunks to write in
    * order (a Produce request comes as chunks around its record batches, which
-   * must not be copied or kept past the write); false when the connection
-   * does not exist or is closed.
+   * are the batches themselves: read them, never modify them); false when the
+   * connection does not exist or is closed.
    */
   send(connectionId: number, frame: Buffer | readonly Buffer[]): boolean;
   close(connectionId: number, error?: Error): void;
