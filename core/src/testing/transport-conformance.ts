@@ -560,6 +560,41 @@ function pattern(total: number): Buffer {
 }
 
 /** A peer that checks each byte it reads against `source`; `paused` starts it not reading. */
+/** Every byte the peer expected arrived, in order; then `destroy()` closes the transport cleanly, by the contract. */
+async function assertAllArrivedThenClose(
+  peer: ReturnType<typeof verifyingPeer>,
+  expectedBytes: number,
+  transport: Transport,
+  handler: TransportRecorder,
+): Promise<void> {
+  assert.equal(peer.received, expectedBytes);
+  assert.equal(peer.mismatchAt, -1, `bytes differ from offset ${peer.mismatchAt}`);
+  callTransport(() => transport.destroy());
+  await handler.untilClosed();
+  assert.equal(handler.closeError, undefined);
+  assertTransportContract(handler);
+}
+
+/**
+ * A transport connected to a peer that does not read until `resumePeer()`,
+ * with `mark` as its high water mark if given; the peer checks every byte against
+ * `source` (`peer.all` resolves once all of it arrived).
+ */
+async function openToPausedPeer(s: Scope, source: Buffer, mark?: number) {
+  const peer = verifyingPeer(source, true);
+  let peerSocket: Socket | undefined;
+  const server = await s.listen((p) => {
+    peerSocket = p.socket;
+    peer.onConnection(p);
+  });
+  const { transport, handler } = s.open(
+    s.options(server.port, mark === undefined ? {} : { sendBufferBytes: mark }),
+  );
+  await server.accepted();
+  await handler.until(() => handler.connected);
+  return { peer, transport, handler, resumePeer: () => peerSocket?.resume() };
+}
+
 function verifyingPeer(source: Buffer, paused: boolean) {
   let received = 0;
   let mismatchAt = -1;
@@ -787,16 +822,8 @@ export function transportConformance(options: TransportConformanceOptions): void
 
     it(`moves ${backPressureBytes >> 20} MiB in order under back-pressure: write() returns false, onDrain resumes`, async (s) => {
       const source = pattern(backPressureBytes);
-      const peer = verifyingPeer(source, true);
-      let peerSocket: Socket | undefined;
-      const server = await s.listen((p) => {
-        peerSocket = p.socket;
-        peer.onConnection(p);
-      });
       const mark = 1024 * 1024;
-      const { transport, handler } = s.open(s.options(server.port, { sendBufferBytes: mark }));
-      await server.accepted();
-      await handler.until(() => handler.connected);
+      const { peer, transport, handler, resumePeer } = await openToPausedPeer(s, source, mark);
 
       // Chunks of uneven sizes, all below the high water mark, so a false from write() means the queue
       // really built up behind a peer that is not reading.
@@ -823,33 +850,18 @@ export function transportConformance(options: TransportConformanceOptions): void
       assert.ok(offset < source.length, `all ${source.length} bytes were taken without back-pressure`);
       assert.ok(acceptedBeforeFirstFalse >= mark, `false after only ${acceptedBeforeFirstFalse} bytes`);
       const drainsBefore = handler.drains;
-      peerSocket?.resume();
+      resumePeer();
       await peer.all;
       assert.ok(handler.drains > drainsBefore, 'onDrain never fired');
       assert.equal(offset, source.length);
-      assert.equal(peer.received, source.length);
-      assert.equal(peer.mismatchAt, -1, `bytes differ from offset ${peer.mismatchAt}`);
-
-      callTransport(() => transport.destroy());
-      await handler.untilClosed();
-      assert.equal(handler.closeError, undefined);
-      assertTransportContract(handler);
+      await assertAllArrivedThenClose(peer, source.length, transport, handler);
     });
 
     it("writev (optional): its chunks go out whole and in order among plain writes, with write()'s back-pressure", async (s) => {
       const source = pattern(8 * 1024 * 1024);
-      const peer = verifyingPeer(source, true);
-      let peerSocket: Socket | undefined;
-      const server = await s.listen((p) => {
-        peerSocket = p.socket;
-        peer.onConnection(p);
-      });
-      const mark = 512 * 1024;
-      const { transport, handler } = s.open(s.options(server.port, { sendBufferBytes: mark }));
+      const { peer, transport, handler, resumePeer } = await openToPausedPeer(s, source, 512 * 1024);
       const writev = transport.writev?.bind(transport);
       if (writev === undefined) return; // the channel merges chunks into write() for such transports
-      await server.accepted();
-      await handler.until(() => handler.connected);
 
       // As a Produce request goes out: small chunks (headers) around large ones
       // (record batches), some calls with one chunk, every fourth a plain write().
@@ -883,15 +895,10 @@ export function transportConformance(options: TransportConformanceOptions): void
       handler.drainHook = pump;
       pump();
       assert.ok(falses >= 1, 'writev() never returned false although the peer was not reading');
-      peerSocket?.resume();
+      resumePeer();
       await peer.all;
       assert.equal(offset, source.length);
-      assert.equal(peer.received, source.length);
-      assert.equal(peer.mismatchAt, -1, `bytes differ from offset ${peer.mismatchAt}`);
-      callTransport(() => transport.destroy());
-      await handler.untilClosed();
-      assert.equal(handler.closeError, undefined);
-      assertTransportContract(handler);
+      await assertAllArrivedThenClose(peer, source.length, transport, handler);
     });
 
     it('takes a write far larger than the socket buffers whole: partial OS writes are its business', async (s) => {
@@ -900,15 +907,7 @@ export function transportConformance(options: TransportConformanceOptions): void
       const big = pattern(24 * 1024 * 1024);
       const tail = [Buffer.from('after the big one'), Buffer.alloc(0), big.subarray(7, 70_007)];
       const expected = Buffer.concat([big, ...tail]);
-      const peer = verifyingPeer(expected, true);
-      let peerSocket: Socket | undefined;
-      const server = await s.listen((p) => {
-        peerSocket = p.socket;
-        peer.onConnection(p);
-      });
-      const { transport, handler } = s.open(s.options(server.port));
-      await server.accepted();
-      await handler.until(() => handler.connected);
+      const { peer, transport, handler, resumePeer } = await openToPausedPeer(s, expected);
       assert.equal(
         callTransport(() => transport.write(big)),
         false,
@@ -918,7 +917,7 @@ export function transportConformance(options: TransportConformanceOptions): void
       // Let the event loop run while the peer is paused: the transport must not lose or reorder anything.
       for (let i = 0; i < 20; i++) await new Promise((resolve) => setImmediate(resolve));
       assert.ok(peer.received < expected.length, 'everything arrived although the peer was paused');
-      peerSocket?.resume();
+      resumePeer();
       await peer.all;
       await handler.until(() => handler.drains >= 1);
       assert.equal(peer.received, expected.length);
