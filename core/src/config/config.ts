@@ -22,6 +22,14 @@ export type ConfigDefs = Readonly<Record<string, ConfigDef>>;
 
 const INT_MAX = 2 ** 31 - 1;
 
+/**
+ * Null given for a key whose default is null: allowed by the 'object' and
+ * 'string' types (every other type refuses null whatever its default).
+ */
+function isNullDefault(def: ConfigDef, value: unknown): boolean {
+  return value === null && def.default === null;
+}
+
 function check(key: string, def: ConfigDef, value: unknown): unknown {
   const bad = (why: string) => new ConfigError(key, `${why} (got ${JSON.stringify(value) ?? String(value)})`);
   switch (def.type) {
@@ -40,12 +48,11 @@ function check(key: string, def: ConfigDef, value: unknown): unknown {
       return value;
     }
     case 'object':
-      if (value === null && def.default === null) return value;
+      if (isNullDefault(def, value)) return value;
       if (typeof value !== 'object' || value === null || Array.isArray(value)) throw bad('must be an object');
       return value;
     case 'string':
-      if (typeof value !== 'string' && !(value === null && def.default === null))
-        throw bad('must be a string');
+      if (typeof value !== 'string' && !isNullDefault(def, value)) throw bad('must be a string');
       return value;
     case 'boolean':
       if (typeof value !== 'boolean') throw bad('must be a boolean');

@@ -56,6 +56,8 @@ export async function createProducer<K = unknown, V = unknown>(
   const c = (options.container ?? rootContainer).createChildContainer();
   const pick = <T>(token: InjectionToken<T>, fallback: () => T): T =>
     c.isRegistered(token, true) ? c.resolve(token) : fallback();
+  const pickAll = <T>(token: InjectionToken<T>): T[] =>
+    c.isRegistered(token, true) ? c.resolveAll(token) : [];
 
   const logger = options.logger ?? pick(LOGGER, () => silentLogger);
   const clock = pick(CLOCK, () => systemClock);
@@ -72,15 +74,12 @@ export async function createProducer<K = unknown, V = unknown>(
   const partitioner = pick(PARTITIONER, () => new DefaultPartitioner(config.partitionerIgnoreKeys));
   const keySerializer = pick(KEY_SERIALIZER, () => new DefaultSerializer()) as Serializer<K>;
   const valueSerializer = pick(VALUE_SERIALIZER, () => new DefaultSerializer()) as Serializer<V>;
-  const interceptors = (c.isRegistered(INTERCEPTOR, true) ? c.resolveAll(INTERCEPTOR) : []) as Interceptor<
-    K,
-    V
-  >[];
-  const reporters = c.isRegistered(METRICS_REPORTER, true) ? c.resolveAll(METRICS_REPORTER) : [];
+  const interceptors = pickAll(INTERCEPTOR) as Interceptor<K, V>[];
+  const reporters = pickAll(METRICS_REPORTER);
   await keySerializer.prepare?.();
   if ((valueSerializer as Serializer) !== (keySerializer as Serializer)) await valueSerializer.prepare?.();
 
-  const saslMechanisms = c.isRegistered(SASL_MECHANISM, true) ? c.resolveAll(SASL_MECHANISM) : [];
+  const saslMechanisms = pickAll(SASL_MECHANISM);
   const client = new NetworkClient(config, selector, { logger, saslMechanisms });
   const metadata = new Metadata(
     client,

@@ -171,16 +171,9 @@ export class KafkaProducer<K = unknown, V = unknown> {
         ),
       );
     }
+    const refused = this.#refuseSend();
+    if (refused !== undefined) return refused;
     const p = this.#p;
-    if (p.transactions !== undefined && !this.#closing) {
-      try {
-        p.transactions.assertCanSend();
-      } catch (err) {
-        return Promise.reject(err);
-      }
-    }
-    if (this.#closing)
-      return Promise.reject(new IllegalStateError('cannot send after the producer is closed'));
     const group = new RecordGroup(records.length, options.metadata === true);
     // Interceptors see every record and its acknowledgement: give each a sink that reports to them.
     const sink: RecordSink = p.interceptors.empty ? group : new InterceptedSink(group, p.interceptors);
@@ -188,15 +181,9 @@ export class KafkaProducer<K = unknown, V = unknown> {
     for (let i = 0; i < records.length; i++) {
       let record = records[i] as ProducerRecord<K, V>;
       if (!p.interceptors.empty) record = p.interceptors.onSend(record);
-      if (record === null || typeof record !== 'object' || typeof record.topic !== 'string') {
+      if (isInvalidRecord(record)) {
         p.counters.recordFailed(1, now);
-        group.failed(
-          i,
-          new KafkaClientError(
-            'INVALID_RECORD',
-            `a record must be an object with a string topic, got ${describeRecord(record)}`,
-          ),
-        );
+        group.failed(i, invalidRecordError(record));
         continue;
       }
       const known = this.#knownTopic(record.topic);
@@ -225,26 +212,31 @@ export class KafkaProducer<K = unknown, V = unknown> {
     return known;
   }
 
-  #sendRecord(record: ProducerRecord<K, V>): Promise<RecordMetadata> {
-    if (this.#p.transactions !== undefined && !this.#closing) {
+  /**
+   * The rejection for a send refused outright, else undefined: after close()
+   * (which wins: the transaction is then not asked), or outside an open
+   * transaction (assertCanSend's error).
+   */
+  #refuseSend(): Promise<never> | undefined {
+    const txn = this.#p.transactions;
+    if (txn !== undefined && !this.#closing) {
       try {
-        this.#p.transactions.assertCanSend();
+        txn.assertCanSend();
       } catch (err) {
         return Promise.reject(err);
       }
     }
     if (this.#closing)
       return Promise.reject(new IllegalStateError('cannot send after the producer is closed'));
+    return undefined;
+  }
+
+  #sendRecord(record: ProducerRecord<K, V>): Promise<RecordMetadata> {
+    const refused = this.#refuseSend();
+    if (refused !== undefined) return refused;
     const p = this.#p;
     if (!p.interceptors.empty) record = p.interceptors.onSend(record);
-    if (record === null || typeof record !== 'object' || typeof record.topic !== 'string') {
-      return Promise.reject(
-        new KafkaClientError(
-          'INVALID_RECORD',
-          `a record must be an object with a string topic, got ${describeRecord(record)}`,
-        ),
-      );
-    }
+    if (isInvalidRecord(record)) return Promise.reject(invalidRecordError(record));
     const known = this.#knownTopic(record.topic);
     if (known !== undefined) {
       const now = this.#clock.now();
@@ -836,6 +828,19 @@ function toHeaderList(headers: RecordHeaders): RecordHeader[] {
 function isPlainObject(o: object): boolean {
   const proto = Object.getPrototypeOf(o);
   return proto === Object.prototype || proto === null;
+}
+
+/** Whether `record` (after the interceptors) is not an object with a string topic. */
+function isInvalidRecord(record: ProducerRecord<unknown, unknown>): boolean {
+  return record === null || typeof record !== 'object' || typeof record.topic !== 'string';
+}
+
+/** The INVALID_RECORD error for a record isInvalidRecord refused (only on the error path). */
+function invalidRecordError(record: unknown): KafkaClientError {
+  return new KafkaClientError(
+    'INVALID_RECORD',
+    `a record must be an object with a string topic, got ${describeRecord(record)}`,
+  );
 }
 
 /** What a rejected input was, for error messages (only on the error path). */

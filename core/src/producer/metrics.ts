@@ -233,12 +233,10 @@ export interface MetricGauges {
 
 /**
  * The producer's sensors. The sender and producer record into it; `snapshot`
- * turns it into values. `sent` and `failed` stay plain counters (they are
- * the totals everything else is checked against).
+ * turns it into values. `sent` and `failed` are the cumulative totals (of
+ * the send and error stats) everything else is checked against.
  */
 export class ProducerSensors {
-  sent = 0;
-  failed = 0;
   readonly #send: WindowedStat;
   readonly #error: WindowedStat;
   readonly #retry: WindowedStat;
@@ -268,15 +266,23 @@ export class ProducerSensors {
     this.#poolWait = w();
   }
 
+  /** Records acknowledged so far. */
+  get sent(): number {
+    return this.#send.totalSum;
+  }
+
+  /** Records failed so far. */
+  get failed(): number {
+    return this.#error.totalSum;
+  }
+
   /** A batch was acknowledged. */
   recordSent(records: number, now: number): void {
-    this.sent += records;
     this.#send.record(records, now);
   }
 
   /** Records failed (in a batch, or before they reached one). */
   recordFailed(records: number, now: number): void {
-    this.failed += records;
     this.#error.record(records, now);
   }
 

@@ -267,15 +267,11 @@ export class ProducerBatch {
     const [decoded] = decodeRecordBatches(sealed);
     const records = decoded?.records ?? [];
     const out: ProducerBatch[] = [];
-    const pieceStarts: number[] = [];
     let current: ProducerBatch | undefined;
     records.forEach((r, i) => {
       const resolve = this.#settle[2 * i] as OnDelivered;
       const reject = this.#settle[2 * i + 1] as OnFailed;
       if (!current?.tryAppend(r.timestamp, r.key, r.value, r.headers, resolve, reject)) {
-        // With idempotence the pieces take over the original's sequence range
-        // (it was never accepted), each starting at its first record's number.
-        if (this.baseSequence >= 0) pieceStarts.push(i);
         const size = Math.max(targetSize, estimateSizeInBytesUpperBound(r.key, r.value, r.headers));
         current = new ProducerBatch(
           this.topic,
@@ -286,17 +282,17 @@ export class ProducerBatch {
           this.createdMs,
           false,
         );
+        // With idempotence the pieces take over the original's sequence range
+        // (it was never accepted), each starting at its first record's number.
+        if (this.baseSequence >= 0) {
+          current.producerId = this.producerId;
+          current.producerEpoch = this.producerEpoch;
+          current.baseSequence = (this.baseSequence + i) | 0;
+        }
         current.tryAppend(r.timestamp, r.key, r.value, r.headers, resolve, reject);
         out.push(current);
       }
     });
-    if (this.baseSequence >= 0) {
-      out.forEach((piece, k) => {
-        piece.producerId = this.producerId;
-        piece.producerEpoch = this.producerEpoch;
-        piece.baseSequence = (this.baseSequence + (pieceStarts[k] as number)) | 0;
-      });
-    }
     this.#done = true; // its promises now belong to the split batches
     this.#release();
     return out;

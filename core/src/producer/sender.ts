@@ -22,7 +22,7 @@ import type { ProducerSensors } from './metrics.js';
 import type { ProducerBatch } from './producer-batch.js';
 import type { RecordAccumulator, Sequencer } from './record-accumulator.js';
 import type { ProducerStreams } from './streams.js';
-import type { TransactionManager } from './transactions.js';
+import { isFencedCode, type TransactionManager } from './transactions.js';
 
 const selectAll = (): boolean => true;
 
@@ -376,10 +376,7 @@ export class Sender {
           const error = kafkaProtocolError(p.errorCode, `${b.topic.name}-${b.partition} on node ${node}`);
           if (verdict === SequenceVerdict.BumpEpoch && this.#txn !== undefined) {
             // Transactional: a newer instance fenced us, or the transaction can no longer be trusted.
-            if (
-              p.errorCode === ErrorCode.INVALID_PRODUCER_EPOCH ||
-              p.errorCode === ErrorCode.PRODUCER_FENCED
-            ) {
+            if (isFencedCode(p.errorCode)) {
               this.#txn.fail(
                 new ProducerFencedError(
                   p.errorCode,

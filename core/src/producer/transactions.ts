@@ -238,15 +238,21 @@ export class TransactionManager {
   ): Promise<void> {
     this.#assertInTransaction('sendOffsetsToTransaction()');
     const idem = this.#idem;
-    const added = await this.#coordinatorRequest(AddOffsetsToTxnApi, {
+    await this.#coordinatorRequest(AddOffsetsToTxnApi, {
       transactionalId: this.transactionalId,
       producerId: idem.producerId,
       producerEpoch: idem.epoch,
       groupId: group.groupId,
     });
-    void added;
     const byTopic = new Map<string, OffsetToCommit[]>();
-    for (const o of offsets) byTopic.set(o.topic, [...(byTopic.get(o.topic) ?? []), o]);
+    for (const o of offsets) {
+      let list = byTopic.get(o.topic);
+      if (list === undefined) {
+        list = [];
+        byTopic.set(o.topic, list);
+      }
+      list.push(o);
+    }
     const res = await this.#coordinatorRequest(
       TxnOffsetCommitApi,
       {
@@ -340,12 +346,7 @@ export class TransactionManager {
     if (this.state !== TransactionState.InTransaction) return false;
     const name = batch.topic.name;
     if (this.#added.get(name)?.has(batch.partition)) return true;
-    let set = this.#pending.get(name);
-    if (set === undefined) {
-      set = new Set();
-      this.#pending.set(name, set);
-    }
-    set.add(batch.partition);
+    this.#requeue(name, batch.partition);
     this.#maybeAddPartitions();
     return false;
   }
@@ -362,7 +363,7 @@ export class TransactionManager {
    */
   batchFailed(err: Error, sequenced = true): void {
     if (isFenced(err)) {
-      this.fail(new ProducerFencedError((err as KafkaProtocolError).errorCode, (err as Error).message));
+      this.#failFenced(err);
       return;
     }
     if (sequenced) this.#idem.requestBump(`a batch of the transaction failed: ${err.message}`);
@@ -392,6 +393,11 @@ export class TransactionManager {
   }
 
   // -- internals ---------------------------------------------------------------------------
+
+  /** Fails the producer with `err` (isFenced) as a ProducerFencedError. */
+  #failFenced(err: Error): void {
+    this.fail(new ProducerFencedError((err as KafkaProtocolError).errorCode, err.message));
+  }
 
   #assertNotFatal(): void {
     if (this.state === TransactionState.Fatal)
@@ -427,12 +433,7 @@ export class TransactionManager {
           for (const p of t.resultsByPartition) {
             const code = p.partitionErrorCode;
             if (code === ErrorCode.NONE) {
-              let set = this.#added.get(t.name);
-              if (set === undefined) {
-                set = new Set();
-                this.#added.set(t.name, set);
-              }
-              set.add(p.partitionIndex);
+              addTo(this.#added, t.name, p.partitionIndex);
               continue;
             }
             if (addPartitionsRetriable(code) || code === ErrorCode.OPERATION_NOT_ATTEMPTED) {
@@ -485,7 +486,7 @@ export class TransactionManager {
     this.#addFailures = 0;
     const code = err instanceof KafkaProtocolError ? err.errorCode : undefined;
     if (isFenced(err)) {
-      this.fail(new ProducerFencedError((err as KafkaProtocolError).errorCode, err.message));
+      this.#failFenced(err);
       return;
     }
     if (code !== undefined && FATAL_ADD_CODES.has(code)) {
@@ -507,12 +508,7 @@ export class TransactionManager {
   }
 
   #requeue(name: string, partition: number): void {
-    let set = this.#pending.get(name);
-    if (set === undefined) {
-      set = new Set();
-      this.#pending.set(name, set);
-    }
-    set.add(partition);
+    addTo(this.#pending, name, partition);
   }
 
   #backoff(failures: number): number {
@@ -601,11 +597,25 @@ export class TransactionManager {
   }
 }
 
+/** Whether a broker error code fences this producer (PRODUCER_FENCED, INVALID_PRODUCER_EPOCH). */
+export function isFencedCode(code: number): boolean {
+  return FENCED_CODES.has(code);
+}
+
 function isFenced(err: unknown): boolean {
   return (
-    err instanceof ProducerFencedError ||
-    (err instanceof KafkaProtocolError && FENCED_CODES.has(err.errorCode))
+    err instanceof ProducerFencedError || (err instanceof KafkaProtocolError && isFencedCode(err.errorCode))
   );
+}
+
+/** Adds `partition` to `topic`'s set in `map`, creating the set if needed. */
+function addTo(map: Map<string, Set<number>>, topic: string, partition: number): void {
+  let set = map.get(topic);
+  if (set === undefined) {
+    set = new Set();
+    map.set(topic, set);
+  }
+  set.add(partition);
 }
 
 function sleep(ms: number): Promise<void> {
