@@ -69,7 +69,15 @@ export {
   type TlsMaterial,
   type TlsTransportOptions,
 } from './network/tls-options.js';
-export type { Transport, TransportFactory, TransportHandler, TransportOptions } from './network/transport.js';
+export {
+  assertPlaintext,
+  connectTimeoutError,
+  MAX_TIMER_MS,
+  type Transport,
+  type TransportFactory,
+  type TransportHandler,
+  type TransportOptions,
+} from './network/transport.js';
 export { DefaultBufferPool } from './producer/buffer-pool.js';
 export { type Clock, systemClock } from './producer/clock.js';
 export { type CreateProducerOptions, createProducer } from './producer/create-producer.js';

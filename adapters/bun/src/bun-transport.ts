@@ -1,8 +1,11 @@
 import { createSecureContext } from 'node:tls';
 import type { Transport, TransportFactory, TransportHandler, TransportOptions } from '@tributary/core';
 import {
+  assertPlaintext,
   checkTlsOptions,
   classifyTlsError,
+  connectTimeoutError,
+  MAX_TIMER_MS,
   perConnectionTls,
   sniName,
   TlsFailure,
@@ -18,8 +21,6 @@ import {
 
 export type { TlsMaterial, TlsTransportOptions } from '@tributary/core';
 
-/** The longest delay setTimeout honours; a longer one would fire after 1 ms instead. */
-const MAX_TIMER_MS = 2_147_483_647;
 /** The queue's high water mark when `sendBufferBytes` is not positive: Node's, so both runtimes behave alike. */
 const DEFAULT_HIGH_WATER_MARK = 16 * 1024;
 const TLS_VERSION = { 'TLSv1.2': 0x0303, 'TLSv1.3': 0x0304 } as const;
@@ -175,8 +176,15 @@ export class BunSocketTransport implements Transport {
     queueMicrotask(() => this.#handler.onClose(error));
   }
 
-  #fail(error: Error): void {
+  /**
+   * Closes with `error` (unless an earlier one is held), terminating `socket`
+   * if given. The error is set first: Bun calls `close` synchronously from
+   * `terminate()`.
+   */
+  #fail(error: Error, socket?: BunSocket<BunSocketTransport>): void {
     this.#error ??= error;
+    this.#destroyed = true;
+    socket?.terminate();
     this.#finish();
   }
 
@@ -203,10 +211,7 @@ export class BunSocketTransport implements Transport {
     if (this.#destroyed || this.#tls === undefined) return;
     const failure = this.#tls.verify(authorizationError, this.#host, this.#port);
     if (failure !== undefined) {
-      this.#error ??= failure;
-      this.#destroyed = true;
-      socket.terminate();
-      this.#finish();
+      this.#fail(failure, socket);
       return;
     }
     this.#onReady();
@@ -266,10 +271,7 @@ export class BunSocketTransport implements Transport {
       code: string;
     };
     error.code = 'EPIPE';
-    this.#error ??= error;
-    this.#destroyed = true;
-    socket.terminate();
-    this.#finish();
+    this.#fail(error, socket);
   }
 
   #onSocketError(error: Error): void {
@@ -289,15 +291,10 @@ export class BunSocketTransport implements Transport {
   readonly #onConnectTimeout = (options: TransportOptions): void => {
     this.#timer = undefined;
     if (this.#destroyed || this.#ready) return;
-    const during = this.#tls !== undefined && this.#socket !== undefined ? ' (during the TLS handshake)' : '';
-    const error = new Error(
-      `connect to ${options.host}:${options.port} timed out after ${options.connectTimeoutMs} ms${during}`,
-    ) as Error & { code: string };
-    error.code = 'ETIMEDOUT';
-    this.#error ??= error;
-    this.#destroyed = true;
-    this.#socket?.terminate();
-    this.#finish();
+    this.#fail(
+      connectTimeoutError(options, this.#tls !== undefined && this.#socket !== undefined),
+      this.#socket,
+    );
   };
 }
 
@@ -325,11 +322,7 @@ export class BunSocketTransport implements Transport {
  * not running on Bun.
  */
 export const createTcpTransport: TransportFactory = (options, handler) => {
-  if (options.tls !== undefined) {
-    throw new TypeError(
-      'createTcpTransport speaks plaintext only, but TransportOptions.tls is set: use a TLS transport',
-    );
-  }
+  assertPlaintext(options);
   return new BunSocketTransport(options, handler, bunConnect());
 };
 

@@ -1,9 +1,7 @@
 import { Socket, type TcpNetConnectOpts } from 'node:net';
 import { type ConnectionOptions, connect as tlsConnect } from 'node:tls';
 import type { Transport, TransportHandler, TransportOptions } from '@tributary/core';
-
-/** The longest delay setTimeout honours; a longer one would fire after 1 ms instead. */
-const MAX_TIMER_MS = 2_147_483_647;
+import { classifyTlsError, connectTimeoutError, MAX_TIMER_MS } from '@tributary/core';
 
 /**
  * Connect options plus the stream options the Socket constructor passes on to
@@ -11,12 +9,10 @@ const MAX_TIMER_MS = 2_147_483_647;
  */
 type SocketOptions = TcpNetConnectOpts & { writableHighWaterMark?: number };
 
-/** How a TLS connection is layered on the TCP socket. */
+/** How a TLS connection is layered on the TCP socket; its errors reach onClose through `classifyTlsError`. */
 export interface TlsLayer {
   /** `tls.connect` options (secureContext, servername, checks); `socket`, `host` and `highWaterMark` are set here. */
   connect: ConnectionOptions;
-  /** Turns an error from the TLS socket into the one onClose reports (see `classifyTlsError`). */
-  classify(error: Error, handshakeDone: boolean): Error;
 }
 
 /**
@@ -31,6 +27,8 @@ export class NodeSocketTransport implements Transport {
   /** The stream carrying the bytes: the TCP socket, or the TLS socket over it. */
   readonly #socket: Socket;
   readonly #tls: TlsLayer | undefined;
+  readonly #host: string;
+  readonly #port: number;
   #timer: NodeJS.Timeout | undefined;
   /** The first error seen; handed to onClose. */
   #error: Error | undefined;
@@ -46,6 +44,8 @@ export class NodeSocketTransport implements Transport {
   constructor(options: TransportOptions, handler: TransportHandler, tls?: TlsLayer) {
     this.#handler = handler;
     this.#tls = tls;
+    this.#host = options.host;
+    this.#port = options.port;
     const opts = socketOptions(options);
     // new Socket + connect is what net.connect does; split, so a throw from connect still has a
     // socket to destroy (Node creates the TCP handle before it validates the port).
@@ -152,7 +152,8 @@ export class NodeSocketTransport implements Transport {
   readonly #onSocketError = (error: Error): void => {
     this.#destroyed = true;
     if (this.#error !== undefined) return;
-    this.#error = this.#tls === undefined ? error : this.#tls.classify(error, this.#ready);
+    this.#error =
+      this.#tls === undefined ? error : classifyTlsError(error, this.#host, this.#port, this.#ready);
   };
 
   readonly #onSocketClose = (): void => {
@@ -166,11 +167,7 @@ export class NodeSocketTransport implements Transport {
   readonly #onConnectTimeout = (options: TransportOptions): void => {
     this.#timer = undefined;
     if (this.#destroyed) return;
-    const during = this.#tls !== undefined && this.#tcpConnected ? ' (during the TLS handshake)' : '';
-    const error = new Error(
-      `connect to ${options.host}:${options.port} timed out after ${options.connectTimeoutMs} ms${during}`,
-    ) as Error & { code: string };
-    error.code = 'ETIMEDOUT';
+    const error = connectTimeoutError(options, this.#tls !== undefined && this.#tcpConnected);
     this.#destroyed = true;
     this.#error ??= error;
     this.#socket.destroy(error);

@@ -1,4 +1,4 @@
-import type { TransportFactory } from '@tributary/core';
+import { assertPlaintext, type TransportFactory } from '@tributary/core';
 import { NodeSocketTransport } from './socket-transport.js';
 
 /**
@@ -33,10 +33,6 @@ import { NodeSocketTransport } from './socket-transport.js';
  * use `tlsTransport` (tls-transport.ts).
  */
 export const createTcpTransport: TransportFactory = (options, handler) => {
-  if (options.tls !== undefined) {
-    throw new TypeError(
-      'createTcpTransport speaks plaintext only, but TransportOptions.tls is set: use a TLS transport',
-    );
-  }
+  assertPlaintext(options);
   return new NodeSocketTransport(options, handler);
 };

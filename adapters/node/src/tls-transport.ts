@@ -1,12 +1,6 @@
 import { type ConnectionOptions, createSecureContext, type SecureContext } from 'node:tls';
 import type { TransportFactory, TransportOptions } from '@tributary/core';
-import {
-  checkTlsOptions,
-  classifyTlsError,
-  perConnectionTls,
-  sniName,
-  type TlsTransportOptions,
-} from '@tributary/core';
+import { checkTlsOptions, perConnectionTls, sniName, type TlsTransportOptions } from '@tributary/core';
 import { NodeSocketTransport } from './socket-transport.js';
 
 export type { TlsMaterial, TlsTransportOptions } from '@tributary/core';
@@ -47,10 +41,8 @@ export function tlsTransport(options: TlsTransportOptions = {}): TransportFactor
   const tlsFor = perConnectionTls(options, resolveTls);
   return (transportOptions, handler) => {
     const tls = tlsFor(transportOptions.tls);
-    const { host, port } = transportOptions;
     return new NodeSocketTransport(transportOptions, handler, {
       connect: connectOptions(tls, transportOptions),
-      classify: (error, handshakeDone) => classifyTlsError(error, host, port, handshakeDone),
     });
   };
 }

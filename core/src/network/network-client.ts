@@ -586,7 +586,7 @@ export class NetworkClient extends EventEmitter<NetworkClientEvents> implements 
         descriptor.encodeRequest(w, version, request),
       );
       const now = Date.now();
-      node.inFlight.push({
+      const inFlight: InFlight = {
         correlationId,
         apiName: api.name,
         version,
@@ -596,11 +596,17 @@ export class NetworkClient extends EventEmitter<NetworkClientEvents> implements 
         decode: (r) => api.decodeResponse(r, version),
         resolve: resolve as (value: unknown) => void,
         reject,
-      });
+      };
       node.lastActivity = now;
-      this.#selector.send(node.connectionId, frame);
-      this.#rearm();
+      this.#sendOutOfQueue(node, frame, inFlight);
     });
+  }
+
+  /** Puts `inFlight` in flight and sends its frame, outside the pending queue (ApiVersions, SASL). */
+  #sendOutOfQueue(node: NodeState, frame: Buffer | Buffer[], inFlight: InFlight): void {
+    node.inFlight.push(inFlight);
+    this.#selector.send(node.connectionId, frame);
+    this.#rearm();
   }
 
   /** Runs the SASL exchange on the node's connection; ready (again) when it completes. */
@@ -642,6 +648,12 @@ export class NetworkClient extends EventEmitter<NetworkClientEvents> implements 
       // A dropped connection rejected the exchange: onDisconnected has dealt with the node.
       if (!stillOurs()) return;
       if (err instanceof ProtocolError) return; // #protocolFailure closed the connection
+      if (isKafkaClientError(err) && err.retriable) {
+        // A malformed response: #protocolFailure rejected the request with its retriable
+        // NetworkError and is closing the connection; onDisconnected deals with the node. (A
+        // request timeout rejects only from onDisconnected, so stillOurs() is false by then.)
+        return;
+      }
       const error = isAuthenticationError(err)
         ? err
         : new AuthenticationError(
@@ -649,10 +661,6 @@ export class NetworkClient extends EventEmitter<NetworkClientEvents> implements 
             `${mechanism.name} authentication with node ${node.nodeId} failed: ${(err as Error).message}`,
             { mechanism: mechanism.name, nodeId: node.nodeId, cause: err },
           );
-      if (isKafkaClientError(err) && err.retriable) {
-        // A request timeout during the exchange: the connection is being closed, retriably.
-        return;
-      }
       node.closeReason = error;
       this.#selector.close(connectionId, error);
     }
@@ -671,7 +679,7 @@ export class NetworkClient extends EventEmitter<NetworkClientEvents> implements 
         }),
     );
     const now = Date.now();
-    node.inFlight.push({
+    this.#sendOutOfQueue(node, frame, {
       correlationId,
       apiName: 'ApiVersions',
       version,
@@ -685,8 +693,6 @@ export class NetworkClient extends EventEmitter<NetworkClientEvents> implements 
         // The connection is being closed; onDisconnected handles the node.
       },
     });
-    this.#selector.send(node.connectionId, frame);
-    this.#rearm();
   }
 
   #onApiVersions(node: NodeState, outcome: ReturnType<typeof interpretApiVersionsResponse>): void {

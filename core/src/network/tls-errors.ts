@@ -4,9 +4,9 @@
  * `UNABLE_TO_VERIFY_LEAF_SIGNATURE`, ...), its own `ERR_TLS_*` codes, and
  * alerts from the peer as `ERR_SSL_<ALERT>`; Bun reports the same verify
  * names, and alerts as `EPROTO` with the alert in the message. Both are
- * recognised here, so the two adapters' errors read the same. Kept
- * byte-identical in @tributary/adapter-node and @tributary/adapter-bun (a test
- * in the Bun package compares them).
+ * recognised here, so the two adapters' errors read the same: both
+ * @tributary/adapter-node and @tributary/adapter-bun import this from
+ * @tributary/core.
  */
 
 /** The kinds of TLS failure, as an `as const` object (the values are stable strings). */

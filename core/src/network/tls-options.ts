@@ -1,8 +1,8 @@
 import { X509Certificate } from 'node:crypto';
 import { isIP } from 'node:net';
 
-// Runtime-neutral TLS settings: the option bag, its checks and the SNI default. Kept byte-identical
-// in @tributary/adapter-node and @tributary/adapter-bun (a test in the Bun package compares them).
+// Runtime-neutral TLS settings: the option bag, its checks and the SNI default. @tributary/adapter-node
+// and @tributary/adapter-bun both import them from @tributary/core.
 
 /** PEM text: one string or buffer, or several. */
 export type TlsMaterial = string | Buffer | ReadonlyArray<string | Buffer>;

@@ -85,3 +85,32 @@ export interface Transport {
 
 /** Creates one connection. Registered under the `TRANSPORT_FACTORY` token; users may wrap it (proxies, tests). */
 export type TransportFactory = (options: TransportOptions, handler: TransportHandler) => Transport;
+
+/** The longest delay setTimeout honours; a longer one would fire after 1 ms instead. */
+export const MAX_TIMER_MS = 2_147_483_647;
+
+/**
+ * The error a transport closes with when `connectTimeoutMs` expires before it
+ * is connected (`code` `ETIMEDOUT`); `duringTlsHandshake` says the TCP
+ * connection was up and the TLS handshake was still running.
+ */
+export function connectTimeoutError(
+  options: TransportOptions,
+  duringTlsHandshake: boolean,
+): Error & { code: string } {
+  const during = duringTlsHandshake ? ' (during the TLS handshake)' : '';
+  const error = new Error(
+    `connect to ${options.host}:${options.port} timed out after ${options.connectTimeoutMs} ms${during}`,
+  ) as Error & { code: string };
+  error.code = 'ETIMEDOUT';
+  return error;
+}
+
+/** For a plaintext factory: throws a TypeError when `options.tls` is set (a wiring mistake, see above). */
+export function assertPlaintext(options: TransportOptions): void {
+  if (options.tls !== undefined) {
+    throw new TypeError(
+      'createTcpTransport speaks plaintext only, but TransportOptions.tls is set: use a TLS transport',
+    );
+  }
+}

@@ -50,6 +50,11 @@ export async function authenticate(
       brokerMessage: brokerMessage ?? undefined,
       cause,
     });
+  /** What the mechanism threw, as an AuthenticationError (kept when it already is one). */
+  const mechanismFailure = (err: unknown) =>
+    isAuthenticationError(err)
+      ? err
+      : fail('SASL_AUTHENTICATION_FAILED', (err as Error).message, undefined, err);
 
   let handshakeVersion: number;
   let authenticateVersion: number;
@@ -87,9 +92,7 @@ export async function authenticate(
     session = await mechanism.start(context);
     out = await session.evaluate(undefined);
   } catch (err) {
-    throw isAuthenticationError(err)
-      ? err
-      : fail('SASL_AUTHENTICATION_FAILED', (err as Error).message, undefined, err);
+    throw mechanismFailure(err);
   }
   if (out === undefined)
     throw fail('SASL_AUTHENTICATION_FAILED', 'the mechanism produced no initial response');
@@ -109,9 +112,7 @@ export async function authenticate(
     try {
       out = await session.evaluate(res.authBytes);
     } catch (err) {
-      throw isAuthenticationError(err)
-        ? err
-        : fail('SASL_AUTHENTICATION_FAILED', (err as Error).message, undefined, err);
+      throw mechanismFailure(err);
     }
     if (out === undefined) return { sessionLifetimeMs: Math.max(0, res.sessionLifetimeMs), roundTrips };
   }
