@@ -36,9 +36,21 @@ export interface FetchMetadataOptions {
  * the last failure.
  */
 export async function fetchMetadata(options: FetchMetadataOptions): Promise<MetadataResponse> {
-  const timeoutMs = options.timeoutMs;
+  const client = openMetadataClient(options.bootstrapServers, options.timeoutMs);
+  try {
+    return await requestMetadata(client, options);
+  } finally {
+    await client.close();
+  }
+}
+
+/**
+ * A network client for {@link requestMetadata}, its timeouts fitted to a
+ * wait of `timeoutMs`. The caller closes it.
+ */
+export function openMetadataClient(bootstrapServers: readonly string[], timeoutMs: number): NetworkClient {
   const config = resolveConfig<NetworkConfig>(networkConfigDefs, {
-    bootstrapServers: [...options.bootstrapServers],
+    bootstrapServers: [...bootstrapServers],
     clientId: 'tributary-cli',
     requestTimeoutMs: timeoutMs,
     socketConnectionSetupTimeoutMs: Math.min(10_000, timeoutMs),
@@ -47,6 +59,19 @@ export async function fetchMetadata(options: FetchMetadataOptions): Promise<Meta
   const client = new NetworkClient(config, new Selector(createTcpTransport, config.maxResponseBytes));
   // Connection failures also surface through the requests; this keeps the emitter quiet.
   client.on('disconnect', () => {});
+  return client;
+}
+
+/**
+ * {@link fetchMetadata} on a client from {@link openMetadataClient}, which
+ * stays open: for callers that ask more than once. `options.bootstrapServers`
+ * only names the brokers in the error.
+ */
+export async function requestMetadata(
+  client: NetworkClient,
+  options: FetchMetadataOptions,
+): Promise<MetadataResponse> {
+  const timeoutMs = options.timeoutMs;
   const deadline = Date.now() + timeoutMs;
   const request = {
     topics: options.topics === null ? null : options.topics.map((name) => ({ name, topicId: undefined })),
@@ -55,37 +80,33 @@ export async function fetchMetadata(options: FetchMetadataOptions): Promise<Meta
   };
   let lastError: unknown;
   let timer: NodeJS.Timeout | undefined;
-  try {
-    for (;;) {
-      const remaining = deadline - Date.now();
-      if (remaining <= 0) break;
-      const node = client.leastLoadedNode();
-      if (node === undefined) {
-        // Every broker is backing off after a failed connection.
-        await sleep(Math.min(100, remaining));
+  for (;;) {
+    const remaining = deadline - Date.now();
+    if (remaining <= 0) break;
+    const node = client.leastLoadedNode();
+    if (node === undefined) {
+      // Every broker is backing off after a failed connection.
+      await sleep(Math.min(100, remaining));
+      continue;
+    }
+    try {
+      const response = await Promise.race([
+        client.request(node, MetadataApi, request, { failFast: true, timeoutMs: remaining }),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), remaining);
+        }),
+      ]);
+      if (response.errorCode !== ErrorCode.NONE) {
+        lastError = new Error(`Metadata answered ${errorCodeInfo(response.errorCode).name}`);
+        await sleep(Math.min(100, Math.max(0, deadline - Date.now())));
         continue;
       }
-      try {
-        const response = await Promise.race([
-          client.request(node, MetadataApi, request, { failFast: true, timeoutMs: remaining }),
-          new Promise<never>((_, reject) => {
-            timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), remaining);
-          }),
-        ]);
-        if (response.errorCode !== ErrorCode.NONE) {
-          lastError = new Error(`Metadata answered ${errorCodeInfo(response.errorCode).name}`);
-          await sleep(Math.min(100, Math.max(0, deadline - Date.now())));
-          continue;
-        }
-        return response;
-      } catch (err) {
-        lastError = err;
-      } finally {
-        clearTimeout(timer);
-      }
+      return response;
+    } catch (err) {
+      lastError = err;
+    } finally {
+      clearTimeout(timer);
     }
-  } finally {
-    await client.close();
   }
   const why = lastError === undefined ? '' : ` (last error: ${messageOf(lastError)})`;
   throw unavailableError(

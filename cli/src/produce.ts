@@ -15,7 +15,7 @@ import {
   validateTopicName,
 } from '@tributary/core';
 import { container } from 'tsyringe';
-import { fetchMetadata } from './cluster-metadata.js';
+import { openMetadataClient, requestMetadata } from './cluster-metadata.js';
 import { ExitCode, messageOf, unavailableError, usageError } from './errors.js';
 import { type LineSink, readLines } from './line-reader.js';
 import { bootstrapFlag, choiceFlag, headersFlag, intFlag, parsingArgs } from './options.js';
@@ -245,31 +245,37 @@ async function checkReadable(file: string): Promise<void> {
 async function checkTopic(bootstrapServers: string[], topic: string, timeoutMs: number): Promise<void> {
   const start = Date.now();
   const deadline = start + timeoutMs;
-  for (;;) {
-    const metadata = await fetchMetadata({
-      bootstrapServers,
-      topics: [topic],
-      timeoutMs: Math.max(1, deadline - Date.now()),
-      reportedTimeoutMs: timeoutMs,
-      allowAutoTopicCreation: true,
-    });
-    const t = metadata.topics.find((x) => x.name === topic);
-    const code = t === undefined ? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION : t.errorCode;
-    if (code === ErrorCode.NONE && t !== undefined && t.partitions.length > 0) return;
-    const name = errorCodeInfo(code).name;
-    if (code === ErrorCode.INVALID_TOPIC_EXCEPTION || code === ErrorCode.TOPIC_AUTHORIZATION_FAILED) {
-      throw unavailableError(`topic ${topic}: the brokers answer ${name}`);
+  // One connection for every poll (opened, as each poll's was, with what is left of the wait).
+  const client = openMetadataClient(bootstrapServers, Math.max(1, deadline - Date.now()));
+  try {
+    for (;;) {
+      const metadata = await requestMetadata(client, {
+        bootstrapServers,
+        topics: [topic],
+        timeoutMs: Math.max(1, deadline - Date.now()),
+        reportedTimeoutMs: timeoutMs,
+        allowAutoTopicCreation: true,
+      });
+      const t = metadata.topics.find((x) => x.name === topic);
+      const code = t === undefined ? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION : t.errorCode;
+      if (code === ErrorCode.NONE && t !== undefined && t.partitions.length > 0) return;
+      const name = errorCodeInfo(code).name;
+      if (code === ErrorCode.INVALID_TOPIC_EXCEPTION || code === ErrorCode.TOPIC_AUTHORIZATION_FAILED) {
+        throw unavailableError(`topic ${topic}: the brokers answer ${name}`);
+      }
+      const unknown = code === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+      const limit = unknown ? Math.min(deadline, start + UNKNOWN_TOPIC_GRACE_MS) : deadline;
+      if (Date.now() + 200 >= limit) {
+        throw unavailableError(
+          unknown
+            ? `topic ${topic} does not exist: the brokers answer ${name} and do not create it`
+            : `topic ${topic} is not available after ${timeoutMs} ms (the brokers answer ${name})`,
+        );
+      }
+      await new Promise((r) => setTimeout(r, 200));
     }
-    const unknown = code === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
-    const limit = unknown ? Math.min(deadline, start + UNKNOWN_TOPIC_GRACE_MS) : deadline;
-    if (Date.now() + 200 >= limit) {
-      throw unavailableError(
-        unknown
-          ? `topic ${topic} does not exist: the brokers answer ${name} and do not create it`
-          : `topic ${topic} is not available after ${timeoutMs} ms (the brokers answer ${name})`,
-      );
-    }
-    await new Promise((r) => setTimeout(r, 200));
+  } finally {
+    await client.close();
   }
 }
 

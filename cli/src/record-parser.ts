@@ -70,11 +70,7 @@ export class RecordParser {
   }
 
   #decode(codec: ValueCodec, text: string): unknown {
-    try {
-      return codec.fromText(text);
-    } catch (err) {
-      throw new InputError(`the value does not fit ${codec.description}: ${(err as Error).message}`);
-    }
+    return fitting(codec, () => codec.fromText(text));
   }
 
   #json(line: Buffer): ProducerRecord<unknown, unknown> | undefined {
@@ -130,24 +126,17 @@ export class RecordParser {
   }
 
   #fromJson(codec: ValueCodec, value: unknown): unknown {
-    try {
-      return codec.fromJson(value);
-    } catch (err) {
-      throw new InputError(`the value does not fit ${codec.description}: ${(err as Error).message}`);
-    }
+    return fitting(codec, () => codec.fromJson(value));
   }
 
   #jsonHeaders(raw: unknown): Array<[string, HeaderValue]> | undefined {
     if (raw === undefined || raw === null) return this.#headers;
-    const out: Array<[string, HeaderValue]> = this.#headers === undefined ? [] : [...this.#headers];
-    const pairs: unknown[] = Array.isArray(raw)
-      ? raw
-      : typeof raw === 'object'
-        ? Object.entries(raw as Record<string, unknown>)
-        : [raw];
-    if (!Array.isArray(raw) && typeof raw !== 'object') {
+    // An array is an object too.
+    if (typeof raw !== 'object') {
       throw new InputError('"headers" must be an object or an array of [name, value] pairs');
     }
+    const out: Array<[string, HeaderValue]> = this.#headers === undefined ? [] : [...this.#headers];
+    const pairs: unknown[] = Array.isArray(raw) ? raw : Object.entries(raw as Record<string, unknown>);
     for (const pair of pairs) {
       if (!Array.isArray(pair) || pair.length !== 2 || typeof pair[0] !== 'string') {
         throw new InputError(`"headers": expected [name, value] pairs, got ${JSON.stringify(pair)}`);
@@ -159,6 +148,15 @@ export class RecordParser {
       out.push([pair[0], v]);
     }
     return out;
+  }
+}
+
+/** `convert()`'s value; an error it throws becomes an InputError saying the value does not fit the codec. */
+function fitting(codec: ValueCodec, convert: () => unknown): unknown {
+  try {
+    return convert();
+  } catch (err) {
+    throw new InputError(`the value does not fit ${codec.description}: ${(err as Error).message}`);
   }
 }
 

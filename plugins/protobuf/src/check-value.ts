@@ -116,14 +116,18 @@ function message(desc: DescMessage, value: unknown, path: string, depth: number)
 }
 
 function oneof(desc: DescOneof, value: unknown, path: string, depth: number): Invalid | undefined {
-  const cases = desc.fields.map((f) => f.localName);
-  const expected = `a oneof { case, value } with case one of ${cases.map((c) => JSON.stringify(c)).join(', ')}`;
-  if (!isPlainObject(value)) return new Invalid(path, expected, value);
+  if (!isPlainObject(value)) return new Invalid(path, oneofExpected(desc), value);
   const c = value['case'];
   if (c === undefined) return undefined;
   const f = desc.fields.find((x) => x.localName === c);
-  if (f === undefined) return new Invalid(`${path}.case`, expected, c);
+  if (f === undefined) return new Invalid(`${path}.case`, oneofExpected(desc), c);
   return single(f, value['value'], `${path}.value`, depth);
+}
+
+/** What a oneof takes, for its error: built only on failure, not for every record. */
+function oneofExpected(desc: DescOneof): string {
+  const cases = desc.fields.map((f) => f.localName);
+  return `a oneof { case, value } with case one of ${cases.map((c) => JSON.stringify(c)).join(', ')}`;
 }
 
 function field(f: DescField, value: unknown, path: string, depth: number): Invalid | undefined {
@@ -131,14 +135,7 @@ function field(f: DescField, value: unknown, path: string, depth: number): Inval
     case 'list': {
       if (!Array.isArray(value)) return new Invalid(path, `a list of ${itemName(f)}`, value);
       for (let i = 0; i < value.length; i++) {
-        const item = value[i];
-        const at = `${path}[${i}]`;
-        const problem =
-          f.listKind === 'message'
-            ? message(f.message, item, at, depth + 1)
-            : f.listKind === 'enum'
-              ? enumValue(f.enum, item, at)
-              : scalar(f.scalar, item, at);
+        const problem = element(f, value[i], `${path}[${i}]`, depth);
         if (problem !== undefined) return problem;
       }
       return undefined;
@@ -151,13 +148,7 @@ function field(f: DescField, value: unknown, path: string, depth: number): Inval
         const at = `${path}[${JSON.stringify(key)}]`;
         const keyProblem = mapKey(f.mapKey, key, at);
         if (keyProblem !== undefined) return keyProblem;
-        const v = value[key];
-        const problem =
-          f.mapKind === 'message'
-            ? message(f.message, v, at, depth + 1)
-            : f.mapKind === 'enum'
-              ? enumValue(f.enum, v, at)
-              : scalar(f.scalar, v, at);
+        const problem = element(f, value[key], at, depth);
         if (problem !== undefined) return problem;
       }
       return undefined;
@@ -184,32 +175,52 @@ function single(f: DescField, value: unknown, path: string, depth: number): Inva
   }
 }
 
-function itemName(f: DescField): string {
-  if (f.fieldKind === 'list') {
-    return f.listKind === 'message'
-      ? `message ${f.message.typeName}`
-      : f.listKind === 'enum'
-        ? `enum ${f.enum.typeName}`
-        : SCALAR_NAMES[f.scalar];
+/**
+ * A list or map field: its items (map values) are a message, an enum or a
+ * scalar, as its kind says; of `message`, `enum` and `scalar` it has that one.
+ */
+type CollectionField = Extract<DescField, { fieldKind: 'list' | 'map' }>;
+
+/** What a list's items or a map's values are. */
+function elementKind(f: CollectionField): 'message' | 'enum' | 'scalar' {
+  return f.fieldKind === 'list' ? f.listKind : f.mapKind;
+}
+
+/** Checks one list item or map value. */
+function element(f: CollectionField, value: unknown, path: string, depth: number): Invalid | undefined {
+  switch (elementKind(f)) {
+    case 'message':
+      return message(f.message!, value, path, depth + 1);
+    case 'enum':
+      return enumValue(f.enum!, value, path);
+    default:
+      return scalar(f.scalar!, value, path);
   }
-  if (f.fieldKind === 'map') {
-    return f.mapKind === 'message'
-      ? `message ${f.message.typeName}`
-      : f.mapKind === 'enum'
-        ? `enum ${f.enum.typeName}`
-        : SCALAR_NAMES[f.scalar];
+}
+
+function itemName(f: CollectionField): string {
+  switch (elementKind(f)) {
+    case 'message':
+      return `message ${f.message!.typeName}`;
+    case 'enum':
+      return `enum ${f.enum!.typeName}`;
+    default:
+      return SCALAR_NAMES[f.scalar!];
   }
-  return '';
 }
 
 function enumValue(desc: DescEnum, value: unknown, path: string): Invalid | undefined {
-  const expected = `enum ${desc.typeName} (a number${desc.open ? '' : ` of ${desc.values.map((v) => v.number).join(', ')}`})`;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < INT32_MIN || value > INT32_MAX) {
-    return new Invalid(path, expected, value);
+    return new Invalid(path, enumExpected(desc), value);
   }
   // A closed (proto2) enum cannot carry an unknown number.
-  if (!desc.open && desc.value[value] === undefined) return new Invalid(path, expected, value);
+  if (!desc.open && desc.value[value] === undefined) return new Invalid(path, enumExpected(desc), value);
   return undefined;
+}
+
+/** What an enum field takes, for its error: built only on failure, not for every record. */
+function enumExpected(desc: DescEnum): string {
+  return `enum ${desc.typeName} (a number${desc.open ? '' : ` of ${desc.values.map((v) => v.number).join(', ')}`})`;
 }
 
 function int64(value: unknown, min: bigint, max: bigint): boolean {

@@ -222,10 +222,7 @@ function parseRegistered(json: Record<string, unknown>, where: string, subject: 
 
 /** The request body for a schema: schemaType left out for AVRO, as the Confluent serializers do (old registries reject it). */
 function schemaBody(schema: SchemaInfo): string {
-  const body: Record<string, unknown> = { schema: schema.schema };
-  if (schema.schemaType !== undefined && schema.schemaType !== 'AVRO') body['schemaType'] = schema.schemaType;
-  if (schema.references !== undefined && schema.references.length > 0) body['references'] = schema.references;
-  return JSON.stringify(body);
+  return JSON.stringify(withoutEmpty(schema));
 }
 
 function sleep(ms: number): Promise<void> {

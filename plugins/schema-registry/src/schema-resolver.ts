@@ -102,6 +102,8 @@ export class SchemaResolver<E> {
   readonly #useLatest: boolean;
   readonly #useSchemaId: number | undefined;
   readonly #normalize: boolean;
+  /** One resolution serves every topic: a fixed id, or a subject that ignores the topic. */
+  readonly #oneForEveryTopic: boolean;
   /** Every topic's resolution, by topic. */
   readonly #byTopic = new Map<string, ResolvedSchema<E>>();
   /** Every subject's resolution (in flight or done), by subject: topics sharing a subject share one. */
@@ -122,6 +124,7 @@ export class SchemaResolver<E> {
     this.#useSchemaId = options.useSchemaId;
     this.#autoRegister = options.autoRegisterSchemas ?? !(this.#useLatest || this.#useSchemaId !== undefined);
     this.#normalize = options.normalizeSchemas ?? false;
+    this.#oneForEveryTopic = this.#useSchemaId !== undefined || isTopicIndependent(this.#strategy);
     if (this.#useSchemaId !== undefined && (!Number.isInteger(this.#useSchemaId) || this.#useSchemaId < 0)) {
       throw new ConfigError('useSchemaId', `must be a non-negative integer, got ${this.#useSchemaId}`);
     }
@@ -180,8 +183,7 @@ export class SchemaResolver<E> {
   async prepare(extraTopics: readonly string[] = []): Promise<void> {
     if (this.#registry === undefined) return;
     const jobs: Promise<unknown>[] = [];
-    if (this.#useSchemaId !== undefined || isTopicIndependent(this.#strategy)) {
-      // One resolution serves every topic: a fixed id, or a subject that ignores the topic.
+    if (this.#oneForEveryTopic) {
       const subject =
         this.#useSchemaId !== undefined
           ? ''
@@ -216,7 +218,7 @@ export class SchemaResolver<E> {
     if (topic === this.#lastTopic) return this.#last!;
     const r = this.#byTopic.get(topic);
     if (r === undefined) {
-      if (this.#useSchemaId !== undefined || isTopicIndependent(this.#strategy)) {
+      if (this.#oneForEveryTopic) {
         throw new SerializationError(
           `${this.#serializer} has not resolved its schema id: prepare() did not run or failed ` +
             '(createProducer awaits it; await serializer.prepare() when using the serializer on its own)',

@@ -1,3 +1,4 @@
+import { Writer } from '@tributary/core';
 import { WireFormatError } from './errors.js';
 
 /**
@@ -45,28 +46,6 @@ export function frame(header: Uint8Array, payload: Uint8Array): Uint8Array {
   return out;
 }
 
-function zigZag(n: number): number {
-  return n >= 0 ? n * 2 : -n * 2 - 1;
-}
-
-function varintSize(v: number): number {
-  let size = 1;
-  while (v >= 0x80) {
-    v = Math.floor(v / 128);
-    size++;
-  }
-  return size;
-}
-
-function writeVarint(out: Uint8Array, pos: number, v: number): number {
-  while (v >= 0x80) {
-    out[pos++] = (v & 0x7f) | 0x80;
-    v = Math.floor(v / 128);
-  }
-  out[pos++] = v;
-  return pos;
-}
-
 /**
  * A Protobuf message-index path (the message's index in its file, then in
  * each enclosing message, outermost first) as zig-zag varints: the count,
@@ -81,12 +60,11 @@ export function encodeMessageIndexes(indexes: readonly number[]): Uint8Array {
     }
   }
   if (indexes.length === 1 && indexes[0] === 0) return Uint8Array.of(0);
-  let size = varintSize(zigZag(indexes.length));
-  for (const i of indexes) size += varintSize(zigZag(i));
-  const out = new Uint8Array(size);
-  let pos = writeVarint(out, 0, zigZag(indexes.length));
-  for (const i of indexes) pos = writeVarint(out, pos, zigZag(i));
-  return out;
+  // At most 5 bytes a varint. Every value is a non-negative int32 (the count too: no array is that long).
+  const w = new Writer(5 * (indexes.length + 1)).varint(indexes.length);
+  for (const i of indexes) w.varint(i);
+  // A plain Uint8Array with its own memory, as before (`finish()` gives a Buffer).
+  return new Uint8Array(w.view());
 }
 
 function readZigZagVarint(bytes: Uint8Array, pos: number): [value: number, next: number] {
